@@ -1,0 +1,32 @@
+# openvias — the two commands of the quick start, and the checks CI runs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+
+.PHONY: serve test lint typecheck unit bench
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/openvias serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: $(STAMP)
+	./scripts/ensure-services.sh
+	$(MAKE) lint typecheck
+	$(BIN)/pytest -q
+
+bench: $(STAMP)
+	./scripts/ensure-services.sh
+	$(BIN)/python benchmarks/api_crud.py

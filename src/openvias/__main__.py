@@ -1,0 +1,3 @@
+from openvias.cli.main import main
+
+main()

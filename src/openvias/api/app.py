@@ -1,0 +1,59 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from openvias import __version__
+from openvias.api.handlers import install_error_handlers
+from openvias.api.middleware import BodyGuard
+from openvias.api.openapi import install_openapi
+from openvias.api.routers import health, identity, video_groups, video_sources
+from openvias.api.state import AppState, TokenCache
+from openvias.errors import Conflict
+from openvias.services.bootstrap import bootstrap_if_empty
+from openvias.settings import Settings
+from openvias.store.db import create_engine, create_sessionmaker, transaction
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    engine = create_engine(settings.resolved_database_url)
+    state = AppState(
+        settings=settings,
+        engine=engine,
+        sessionmaker=create_sessionmaker(engine),
+        token_cache=TokenCache(ttl=settings.auth_cache_seconds),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            async with transaction(state.sessionmaker) as session:
+                await bootstrap_if_empty(session, settings.admin_password, settings.data_dir)
+        except Conflict:
+            log.info("bootstrap identity was created by another process")
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="openvias",
+        version=__version__,
+        summary="Video intelligent analysis, wire-compatible with Huawei Cloud VIAS v2.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.openvias = state
+    install_error_handlers(app)
+    for module in (health, identity, video_sources, video_groups):
+        app.include_router(module.router)
+    install_openapi(app)
+    app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes)
+    return app

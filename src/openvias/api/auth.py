@@ -1,0 +1,77 @@
+"""Request authentication: ``X-Auth-Token`` or an SDK-HMAC-SHA256 signature."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from openvias.api.state import AppState
+from openvias.domain import signing
+from openvias.domain.clock import utcnow
+from openvias.errors import Unauthorized
+from openvias.services.identity import IdentityService, Principal, token_digest
+
+
+async def authenticate(request: Request, session: AsyncSession, state: AppState) -> Principal:
+    token = request.headers.get("x-auth-token")
+    if token:
+        return await _by_token(token, session, state)
+    authorization = request.headers.get("authorization")
+    if authorization:
+        return await _by_signature(request, authorization, session, state)
+    raise Unauthorized("No credentials: send X-Auth-Token or an SDK-HMAC-SHA256 signature.")
+
+
+async def _by_token(token: str, session: AsyncSession, state: AppState) -> Principal:
+    digest = token_digest(token)
+    cached = state.token_cache.get(digest)
+    if cached is not None:
+        return cached
+    found = await IdentityService(session).principal_for_token(token)
+    if found is None:
+        raise Unauthorized("The token is invalid, expired or revoked.")
+    principal, expires_at = found
+    state.token_cache.put(digest, principal, (expires_at - utcnow()).total_seconds())
+    return principal
+
+
+async def _by_signature(
+    request: Request, authorization: str, session: AsyncSession, state: AppState
+) -> Principal:
+    try:
+        parsed = signing.parse_authorization(authorization)
+        signed_at = signing.parse_sdk_date(request.headers.get("x-sdk-date", ""))
+    except signing.SignatureFormatError as exc:
+        raise Unauthorized(f"Bad signature: {exc}.") from exc
+    skew = timedelta(seconds=state.settings.signature_max_skew_seconds)
+    if abs(utcnow() - signed_at) > skew:
+        raise Unauthorized("X-Sdk-Date is outside the allowed 15-minute window.")
+    if "host" not in parsed.signed_headers or "x-sdk-date" not in parsed.signed_headers:
+        raise Unauthorized("SignedHeaders must include host and x-sdk-date.")
+    found = await IdentityService(session).access_key(parsed.access)
+    if found is None:
+        raise Unauthorized("Unknown or disabled access key.")
+    secret, principal = found
+    body = await request.body()
+    declared = request.headers.get("x-sdk-content-sha256")
+    actual = signing.payload_sha256(body)
+    if declared is not None and declared != actual and body:
+        raise Unauthorized("X-Sdk-Content-Sha256 does not match the body.")
+    canonical = signing.canonical_request(
+        method=request.method,
+        path=request.url.path,
+        raw_query=request.url.query,
+        headers={k.lower(): v for k, v in request.headers.items()},
+        signed_headers=parsed.signed_headers,
+        payload_hash=declared if declared is not None and not body else actual,
+    )
+    to_sign = signing.string_to_sign(request.headers["x-sdk-date"], canonical)
+    if not signing.signatures_match(signing.sign(secret, to_sign), parsed.signature):
+        raise Unauthorized("The request signature does not match.")
+    project_header = request.headers.get("x-project-id")
+    path_project = request.path_params.get("project_id")
+    if project_header and path_project and project_header != path_project:
+        raise Unauthorized("X-Project-Id does not match the project in the path.")
+    return principal

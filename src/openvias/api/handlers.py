@@ -1,0 +1,136 @@
+"""Every failure becomes one VIAS error body; this is the only place that builds it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from openvias.errors import (
+    Conflict,
+    InternalError,
+    InvalidParameter,
+    MethodNotAllowed,
+    NotFound,
+    OpenViasError,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    Unauthorized,
+    UnsupportedMediaType,
+)
+from openvias.schemas.common import ErrorBody
+
+log = logging.getLogger(__name__)
+
+_LOCATION_PREFIXES = {"body", "query", "path", "header", "cookie"}
+
+
+def error_body(error: OpenViasError) -> dict[str, Any]:
+    return {
+        "error_code": error.error_code,
+        "error_msg": error.message,
+        "detail": error.detail,
+        "params": [error.param] if error.param else [],
+        "reason": error.reason,
+        "advice": error.advice,
+    }
+
+
+def error_response(error: OpenViasError) -> JSONResponse:
+    headers = {"WWW-Authenticate": "X-Auth-Token"} if isinstance(error, Unauthorized) else None
+    return JSONResponse(error_body(error), status_code=error.status_code, headers=headers)
+
+
+def validation_error(exc: RequestValidationError) -> InvalidParameter:
+    errors = list(exc.errors())
+    if not errors:
+        return InvalidParameter("Invalid parameter.")
+    first = errors[0]
+    if first.get("type") == "json_invalid":
+        return InvalidParameter(
+            "The request body is not valid JSON.",
+            detail=str(first.get("ctx", {}).get("error", "malformed JSON")),
+            param="body",
+        )
+    loc = [str(part) for part in first.get("loc", ())]
+    if loc and loc[0] in _LOCATION_PREFIXES:
+        loc = loc[1:]
+    field = ".".join(part for part in loc if not part.isdigit()) or "body"
+    if first.get("type") == "missing" and not loc:
+        return InvalidParameter("The request body is required.", param="body")
+    return InvalidParameter(
+        f"Invalid parameter: {field}.",
+        detail=f"{field}: {first.get('msg', 'invalid')}",
+        param=field,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(OpenViasError)
+    async def _openvias(_: Request, exc: OpenViasError) -> JSONResponse:
+        return error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(validation_error(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error_response(_from_http_status(exc.status_code, str(exc.detail)))
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        log.info("integrity error mapped to 409: %s", exc.orig)
+        return error_response(Conflict("The request conflicts with an existing object."))
+
+    @app.exception_handler(OperationalError)
+    async def _operational(_: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database unavailable: %s", exc.orig)
+        return error_response(ServiceUnavailable("The database is busy or unreachable."))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(InternalError("An internal error occurs."))
+
+
+def _from_http_status(status: int, detail: str) -> OpenViasError:
+    if status == 404:
+        return NotFound("The requested resource does not exist.", detail=detail)
+    if status == 405:
+        return MethodNotAllowed("The request method is not supported by this resource.")
+    if status == 413:
+        return PayloadTooLarge()
+    if status == 415:
+        return UnsupportedMediaType()
+    if status in (401, 403):
+        return Unauthorized(detail)
+    if status < 500:
+        return InvalidParameter(detail)
+    return InternalError()
+
+
+def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    descriptions = {
+        400: "Invalid parameter",
+        401: "Missing or invalid credentials",
+        403: "The project may not be used by the caller",
+        404: "Object not found",
+        409: "Conflict with the current state",
+        413: "Request body too large",
+        415: "Request body is not JSON",
+        500: "Internal error",
+        503: "Database busy or unreachable",
+    }
+    return {code: {"model": ErrorBody, "description": descriptions[code]} for code in codes}
+
+
+#: Error responses every authenticated VIAS operation may return.
+PROJECT_ERRORS = _responses(400, 401, 403, 404, 409, 413, 415, 500, 503)
+#: Error responses of unauthenticated or identity routes.
+PUBLIC_ERRORS = _responses(400, 401, 404, 413, 415, 500, 503)

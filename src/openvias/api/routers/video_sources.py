@@ -1,0 +1,107 @@
+"""Video Center: video sources (Create/Update/Delete/Show/ListVideoSources)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+
+from openvias.api.deps import CurrentProject, Session
+from openvias.api.handlers import PROJECT_ERRORS
+from openvias.domain.video_sources import SourceStatus
+from openvias.schemas.common import RESOURCE_ID_PATTERN
+from openvias.schemas.video_sources import (
+    SourceType,
+    VideoSourceCreate,
+    VideoSourceCreated,
+    VideoSourceInfo,
+    VideoSourceList,
+    VideoSourceUpdate,
+)
+from openvias.services.video_sources import VideoSourceService
+from openvias.store.repositories.video_sources import SourceFilter
+
+router = APIRouter(prefix="/v2/{project_id}", tags=["Video Center"], responses=PROJECT_ERRORS)
+
+SourceIdPath = Annotated[str, Path(pattern=RESOURCE_ID_PATTERN, max_length=36)]
+
+
+@router.post("/source", response_model=VideoSourceCreated, operation_id="CreateVideoSource")
+async def create_video_source(
+    body: VideoSourceCreate, project: CurrentProject, session: Session
+) -> VideoSourceCreated:
+    source_id = await VideoSourceService(session, project.project_id).create(body)
+    return VideoSourceCreated(video_source_id=source_id)
+
+
+@router.put(
+    "/source/{video_source_id}", response_model=VideoSourceInfo, operation_id="UpdateVideoSource"
+)
+async def update_video_source(
+    video_source_id: SourceIdPath,
+    body: VideoSourceUpdate,
+    project: CurrentProject,
+    session: Session,
+) -> VideoSourceInfo:
+    return await VideoSourceService(session, project.project_id).update(video_source_id, body)
+
+
+@router.delete(
+    "/source/{video_source_id}",
+    response_model=str,
+    operation_id="DeleteVideoSource",
+    responses={200: {"content": {"application/json": {"example": "true"}}}},
+)
+async def delete_video_source(
+    video_source_id: SourceIdPath, project: CurrentProject, session: Session
+) -> str:
+    await VideoSourceService(session, project.project_id).delete(video_source_id)
+    return "true"
+
+
+@router.get(
+    "/source/sources/{video_source_id}",
+    response_model=VideoSourceInfo,
+    operation_id="ShowVideoSourceDetail",
+)
+async def show_video_source(
+    video_source_id: SourceIdPath, project: CurrentProject, session: Session
+) -> VideoSourceInfo:
+    return await VideoSourceService(session, project.project_id).show(video_source_id)
+
+
+@router.get("/source/sources", response_model=VideoSourceList, operation_id="ListVideoSources")
+async def list_video_sources(
+    project: CurrentProject,
+    session: Session,
+    scope: Annotated[str | None, Query(max_length=255)] = None,
+    scope_name: Annotated[Literal["", "source_name", "group_name"], Query()] = "source_name",
+    status: Annotated[list[Literal["1", "2", "9"]] | None, Query()] = None,
+    type: Annotated[list[SourceType] | None, Query()] = None,
+    video_group_id: Annotated[
+        list[Annotated[str, Query(pattern=r"^[0-9a-zA-Z-_]{1,36}$")]] | None, Query()
+    ] = None,
+    sort_name: Annotated[Literal["create_at", "num_task", "num_template"], Query()] = "create_at",
+    order_by: Annotated[Literal["desc", "asc"], Query()] = "desc",
+    is_paged: bool = False,
+    page_size: Annotated[int, Query(ge=5, le=200)] = 10,
+    page_num: Annotated[int, Query(ge=1, le=100000)] = 1,
+    access_type: Annotated[list[Literal["", "cloud", "edge"]] | None, Query()] = None,
+    platform_name: Annotated[str | None, Query(max_length=100)] = None,
+    tag: Annotated[str | None, Query(max_length=255)] = None,
+) -> VideoSourceList:
+    by_group = scope_name == "group_name"
+    source_filter = SourceFilter(
+        name_like=None if by_group else scope,
+        group_name_like=scope if by_group else None,
+        statuses=[SourceStatus.from_level(level).value for level in status or []],
+        types=list(type or []),
+        group_ids=list(video_group_id or []),
+        access_types=[a for a in access_type or [] if a],
+        tag_like=tag,
+        descending=order_by == "desc",
+    )
+    limit, offset = (page_size, (page_num - 1) * page_size) if is_paged else (None, 0)
+    return await VideoSourceService(session, project.project_id).list_page(
+        source_filter, limit=limit, offset=offset
+    )

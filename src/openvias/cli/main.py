@@ -1,0 +1,113 @@
+"""The ``openvias`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from openvias.cli import admin
+from openvias.errors import OpenViasError
+from openvias.settings import Settings
+
+app = typer.Typer(
+    name="openvias",
+    help="Self-hosted video intelligent analysis, wire-compatible with Huawei Cloud VIAS v2.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(admin.app, name="admin")
+
+
+def fail(message: str) -> typer.Exit:
+    typer.echo(f"openvias: error: {message}", err=True)
+    return typer.Exit(code=2)
+
+
+def load_settings(data_dir: Path | None = None) -> Settings:
+    settings = Settings()
+    if data_dir is not None:
+        settings = settings.model_copy(update={"data_dir": data_dir})
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+async def _migrate(settings: Settings) -> None:
+    from openvias.store.db import create_engine
+    from openvias.store.migrate import upgrade_to_head
+
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        await upgrade_to_head(engine)
+    finally:
+        await engine.dispose()
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations."""
+    settings = load_settings()
+    try:
+        asyncio.run(_migrate(settings))
+    except Exception as exc:
+        raise fail(f"migration failed: {exc}") from exc
+    typer.echo("database is at the latest revision")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to bind.")] = 8080,
+    data_dir: Annotated[Path | None, typer.Option(help="Data folder.")] = None,
+) -> None:
+    """Run the API and (embedded mode) the engine in one process tree."""
+    import uvicorn
+
+    from openvias.api.app import create_app
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = load_settings(data_dir)
+    try:
+        asyncio.run(_migrate(settings))
+    except Exception as exc:
+        raise fail(f"cannot prepare the database: {exc}") from exc
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
+
+
+@app.command()
+def worker() -> None:
+    """(distributed mode) Run an analysis worker. Not available yet in this release."""
+    raise fail("the distributed worker is not available yet; run `openvias serve` (embedded)")
+
+
+@app.command()
+def analyze(
+    source: Annotated[str, typer.Argument(metavar="FILE_OR_URL")],
+    service: Annotated[str, typer.Option(help="Algorithm service.")] = "c-smoke-and-fire-cloud",
+    config: Annotated[str | None, typer.Option(help="config.common as JSON.")] = None,
+    roi: Annotated[str | None, typer.Option(help="target_roi as JSON.")] = None,
+) -> None:
+    """Analyse one video locally. Not available yet in this release."""
+    for name, value in (("--config", config), ("--roi", roi)):
+        if value is not None:
+            try:
+                json.loads(value)
+            except ValueError as exc:
+                raise fail(f"{name} is not valid JSON: {exc}") from exc
+    raise fail(f"the analysis engine is not available yet (asked for {service} on {source})")
+
+
+def main() -> None:
+    try:
+        app()
+    except OpenViasError as exc:
+        typer.echo(f"openvias: error: {exc.message}", err=True)
+        sys.exit(2)

@@ -1,0 +1,1 @@
+"""Pure domain: values and rules with no I/O and no imports of the rest of openvias."""

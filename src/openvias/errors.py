@@ -1,0 +1,139 @@
+"""The one exception model: every failure carries its HTTP status and VIAS error code.
+
+A single handler (``openvias.api.handlers``) renders them as the VIAS error body
+``{error_code, error_msg, detail, params, reason, advice}``.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class OpenViasError(Exception):
+    status_code: ClassVar[int] = 500
+    error_code: ClassVar[str] = "VIAS.00010006"
+    reason: ClassVar[str] = "An internal error occurs."
+    advice: ClassVar[str] = "Try again later or contact the administrator."
+
+    def __init__(
+        self, message: str | None = None, *, detail: str | None = None, param: str | None = None
+    ) -> None:
+        self.message = message or self.reason
+        self.detail = detail or self.message
+        self.param = param
+        super().__init__(self.message)
+
+
+class InvalidParameter(OpenViasError):
+    status_code = 400
+    error_code = "VIAS.00010001"
+    reason = "The parameters are invalid."
+    advice = "Ensure that the entered parameter is valid."
+
+
+class InvalidVideoSourceConfig(InvalidParameter):
+    error_code = "VIAS.00010018"
+    reason = "The video source configuration is invalid."
+
+
+class Unauthorized(OpenViasError):
+    status_code = 401
+    error_code = "VIAS.00010005"
+    reason = "Authorization failed."
+    advice = "Provide a valid X-Auth-Token or an SDK-HMAC-SHA256 signature."
+
+
+class Forbidden(OpenViasError):
+    status_code = 403
+    error_code = "VIAS.00010019"
+    reason = "The project is not accessible."
+    advice = "Use a project that your user has been granted."
+
+
+class NotFound(OpenViasError):
+    status_code = 404
+    error_code = "VIAS.00010002"
+    reason = "The object does not exist."
+    advice = "Check the identifier in the request."
+
+
+class TaskNotFound(NotFound):
+    error_code = "VIAS.00010007"
+    reason = "No task is found based on the task ID."
+
+
+class MethodNotAllowed(OpenViasError):
+    status_code = 405
+    error_code = "VIAS.00090405"
+    reason = "The request method is not supported by this resource."
+    advice = "Check the API reference for the methods this path accepts."
+
+
+class Conflict(OpenViasError):
+    status_code = 409
+    error_code = "VIAS.00010003"
+    reason = "The object already exists."
+    advice = "Use another name or identifier."
+
+
+class DuplicateVideoSourceName(Conflict):
+    error_code = "VIAS.00010010"
+    reason = "There is a video source with the same name."
+
+
+class InUse(Conflict):
+    error_code = "VIAS.00010051"
+    reason = "The object is in use."
+    advice = "Remove the references to it first."
+
+
+class PayloadTooLarge(OpenViasError):
+    status_code = 413
+    error_code = "VIAS.00090413"
+    reason = "The request body is too large."
+    advice = "Send a body of at most 1 MiB."
+
+
+class UnsupportedMediaType(OpenViasError):
+    status_code = 415
+    error_code = "VIAS.00090415"
+    reason = "The request body must be JSON."
+    advice = "Send the body with Content-Type: application/json."
+
+
+class QuotaExceeded(OpenViasError):
+    status_code = 400
+    error_code = "VIAS.00010047"
+    reason = "The maximum number of video sources has been reached."
+    advice = "Ask the administrator to raise the quota."
+
+
+class ServiceUnavailable(OpenViasError):
+    status_code = 503
+    error_code = "VIAS.00010009"
+    reason = "A dependent service is temporarily unavailable."
+    advice = "Retry the request after a short delay."
+
+
+class InternalError(OpenViasError):
+    pass
+
+
+ALL_ERRORS: tuple[type[OpenViasError], ...] = (
+    InvalidParameter,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    InternalError,
+)
+
+
+class ReferencedObjectMissing(InvalidParameter):
+    """A body refers to an object that does not exist (the URL's resource does)."""
+
+    error_code = "VIAS.00010002"
+    reason = "The object does not exist."

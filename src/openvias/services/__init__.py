@@ -1,0 +1,1 @@
+"""Business logic: takes a session, flushes, never commits, raises OpenViasError."""

@@ -1,0 +1,259 @@
+"""Domains, users, projects, grants, access keys and tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from openvias.domain.clock import utcnow
+from openvias.domain.ids import new_access_key, new_hex_id
+from openvias.errors import Conflict, InvalidParameter, NotFound, Unauthorized
+from openvias.services.passwords import hash_password, verify_password
+from openvias.store.models import AccessKey, Domain, Grant, Project, Token, User
+
+NAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling; ``token_project_id`` is set for project-scoped tokens."""
+
+    user_id: str
+    user_name: str
+    domain_id: str
+    token_project_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    value: str
+    issued_at: datetime
+    expires_at: datetime
+    user: User
+    domain: Domain
+    project: Project
+
+
+def token_digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def _check_name(kind: str, name: str) -> None:
+    if not NAME_RE.match(name):
+        raise InvalidParameter(f"Invalid {kind} name: use 1-64 letters, digits or _.@-", param=kind)
+
+
+class IdentityService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # -- administration -------------------------------------------------------------
+    async def ensure_domain(self, name: str) -> Domain:
+        _check_name("domain", name)
+        domain = await self.session.scalar(select(Domain).where(Domain.name == name))
+        if domain is None:
+            domain = Domain(id=new_hex_id(), name=name, created_at=utcnow())
+            self.session.add(domain)
+            await self.session.flush()
+        return domain
+
+    async def create_user(self, domain_name: str, name: str, password: str) -> User:
+        _check_name("user", name)
+        if len(password) < 8:
+            raise InvalidParameter("The password must have at least 8 characters", param="password")
+        domain = await self.ensure_domain(domain_name)
+        user = User(
+            id=new_hex_id(),
+            domain_id=domain.id,
+            name=name,
+            password_hash=hash_password(password),
+            enabled=True,
+            created_at=utcnow(),
+        )
+        self.session.add(user)
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:
+            raise Conflict(f"User {name} already exists in domain {domain_name}") from exc
+        return user
+
+    async def create_project(self, domain_name: str, name: str) -> Project:
+        _check_name("project", name)
+        domain = await self.ensure_domain(domain_name)
+        project = Project(
+            id=new_hex_id(), domain_id=domain.id, name=name, enabled=True, created_at=utcnow()
+        )
+        self.session.add(project)
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:
+            raise Conflict(f"Project {name} already exists in domain {domain_name}") from exc
+        return project
+
+    async def find_user(self, name: str, domain_name: str | None = None) -> User:
+        stmt = select(User).where(User.name == name)
+        if domain_name is not None:
+            stmt = stmt.join(Domain, Domain.id == User.domain_id).where(Domain.name == domain_name)
+        users = list(await self.session.scalars(stmt))
+        if len(users) != 1:
+            raise NotFound(
+                f"User {name} not found"
+                if not users
+                else f"User {name} is ambiguous; give --domain"
+            )
+        return users[0]
+
+    async def find_project(self, name_or_id: str, domain_id: str | None = None) -> Project:
+        stmt = select(Project).where((Project.name == name_or_id) | (Project.id == name_or_id))
+        if domain_id is not None:
+            stmt = stmt.where(Project.domain_id == domain_id)
+        projects = list(await self.session.scalars(stmt))
+        if len(projects) != 1:
+            raise NotFound(f"Project {name_or_id} not found or ambiguous")
+        return projects[0]
+
+    async def grant(self, user: User, project: Project) -> None:
+        exists = await self.session.get(Grant, (user.id, project.id))
+        if exists is None:
+            self.session.add(Grant(user_id=user.id, project_id=project.id, created_at=utcnow()))
+            await self.session.flush()
+
+    async def create_access_key(self, user: User) -> tuple[str, str]:
+        access, secret = new_access_key()
+        self.session.add(
+            AccessKey(
+                access=access, secret=secret, user_id=user.id, enabled=True, created_at=utcnow()
+            )
+        )
+        await self.session.flush()
+        return access, secret
+
+    # -- authentication -------------------------------------------------------------
+    async def issue_token(
+        self,
+        *,
+        domain_name: str,
+        user_name: str,
+        password: str,
+        project_id: str | None,
+        project_name: str | None,
+        ttl: timedelta,
+    ) -> IssuedToken:
+        row = (
+            await self.session.execute(
+                select(User, Domain)
+                .join(Domain, Domain.id == User.domain_id)
+                .where(Domain.name == domain_name, User.name == user_name)
+            )
+        ).first()
+        user, domain = (row[0], row[1]) if row else (None, None)
+        if not verify_password(user.password_hash if user else None, password):
+            raise Unauthorized("The username or password is wrong.")
+        assert user is not None
+        assert domain is not None
+        if not user.enabled:
+            raise Unauthorized("The user is disabled.")
+        project = await self._granted_project(user, project_id, project_name)
+        value = secrets.token_urlsafe(48)
+        now = utcnow()
+        token = Token(
+            digest=token_digest(value),
+            user_id=user.id,
+            project_id=project.id,
+            issued_at=now,
+            expires_at=now + ttl,
+        )
+        self.session.add(token)
+        await self.session.flush()
+        return IssuedToken(value, now, now + ttl, user, domain, project)
+
+    async def _granted_project(
+        self, user: User, project_id: str | None, project_name: str | None
+    ) -> Project:
+        stmt = (
+            select(Project)
+            .join(Grant, Grant.project_id == Project.id)
+            .where(Grant.user_id == user.id, Project.enabled.is_(True))
+        )
+        if project_id:
+            stmt = stmt.where(Project.id == project_id)
+        else:
+            stmt = stmt.where(Project.name == project_name, Project.domain_id == user.domain_id)
+        project = await self.session.scalar(stmt)
+        if project is None:
+            raise Unauthorized("The user has no access to the requested project scope.")
+        return project
+
+    async def principal_for_token(self, value: str) -> tuple[Principal, datetime] | None:
+        row = (
+            await self.session.execute(
+                select(Token, User)
+                .join(User, User.id == Token.user_id)
+                .where(Token.digest == token_digest(value))
+            )
+        ).first()
+        if row is None:
+            return None
+        token, user = row[0], row[1]
+        expires_at = _aware(token.expires_at)
+        if token.revoked_at is not None or expires_at <= utcnow() or not user.enabled:
+            return None
+        return Principal(user.id, user.name, user.domain_id, token.project_id), expires_at
+
+    async def revoke_token(self, value: str) -> bool:
+        token = await self.session.get(Token, token_digest(value))
+        if token is None or token.revoked_at is not None:
+            return False
+        token.revoked_at = utcnow()
+        await self.session.flush()
+        return True
+
+    async def access_key(self, access: str) -> tuple[str, Principal] | None:
+        row = (
+            await self.session.execute(
+                select(AccessKey, User)
+                .join(User, User.id == AccessKey.user_id)
+                .where(AccessKey.access == access)
+            )
+        ).first()
+        if row is None or not row[0].enabled or not row[1].enabled:
+            return None
+        key, user = row[0], row[1]
+        return key.secret, Principal(user.id, user.name, user.domain_id)
+
+    async def may_use_project(self, principal: Principal, project_id: str) -> bool:
+        if principal.token_project_id is not None:
+            return principal.token_project_id == project_id
+        grant = await self.session.scalar(
+            select(Grant.project_id)
+            .join(Project, Project.id == Grant.project_id)
+            .where(
+                Grant.user_id == principal.user_id,
+                Grant.project_id == project_id,
+                Project.enabled.is_(True),
+            )
+        )
+        return grant is not None
+
+    async def visible_projects(self, principal: Principal, name: str | None) -> list[Project]:
+        stmt = (
+            select(Project)
+            .join(Grant, Grant.project_id == Project.id)
+            .where(Grant.user_id == principal.user_id)
+            .order_by(Project.name)
+        )
+        if name is not None:
+            stmt = stmt.where(Project.name == name)
+        return list(await self.session.scalars(stmt))
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite returns naive datetimes for timezone-aware columns; they are UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

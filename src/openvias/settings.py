@@ -1,0 +1,42 @@
+"""Typed settings, read once from the environment (``OPENVIAS_*``)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OPENVIAS_", extra="ignore")
+
+    data_dir: Path = Field(Path("./.openvias"), description="Embedded database, objects, logs.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy async URL; defaults to SQLite under data_dir."
+    )
+    engine: Literal["local", "celery"] = "local"
+    broker_url: str | None = None
+    admin_password: str | None = Field(None, description="Bootstrap admin password.")
+    allow_private_targets: bool = False
+    file_roots: str | None = Field(None, description="':'-separated folders for file:// sources.")
+    token_ttl_seconds: int = Field(24 * 3600, ge=60, le=7 * 24 * 3600)
+    signature_max_skew_seconds: int = Field(15 * 60, ge=1, le=3600)
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    auth_cache_seconds: float = Field(
+        5.0, ge=0, le=60, description="How long a verified token stays cached in-process."
+    )
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir.resolve() / 'openvias.db'}"
+
+    @cached_property
+    def resolved_file_roots(self) -> list[Path]:
+        if self.file_roots:
+            return [Path(p).resolve() for p in self.file_roots.split(":") if p]
+        return [(self.data_dir / "videos").resolve()]
