@@ -1,0 +1,164 @@
+"""Test support: a real ``openvias serve`` on loopback, per database backend."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ADMIN_PASSWORD = "admin-Passw0rd!"
+PG_DSN = os.environ.get("OPENVIAS_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
+REPO = Path(__file__).resolve().parents[1]
+SPEC_DIR = REPO.parent / "shared" / "spec" / "huawei-api-definitions"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _pg(statement: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(f"{PG_DSN}/postgres")
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@contextmanager
+def database(backend: str, data_dir: Path) -> Iterator[str]:
+    """A fresh, empty database URL for one test run; dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{data_dir / 'openvias.db'}"
+        return
+    name = f"openvias_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql+asyncpg://{PG_DSN.split('://', 1)[1]}/{name}"
+    finally:
+        asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@dataclass
+class Server:
+    """A running server with the bootstrap admin's token for project ``default``."""
+
+    base_url: str
+    env: dict[str, str]
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+    token: str = ""
+    project_id: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def client(self, token: str | None = None, **kwargs: Any) -> httpx.Client:
+        headers = {"X-Auth-Token": token if token is not None else self.token}
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=30, **kwargs)
+
+    def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "openvias", *args],
+            input=stdin,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    def login(self, user: str, password: str, domain: str, project: str) -> tuple[str, str]:
+        response = httpx.post(
+            f"{self.base_url}/v3/auth/tokens",
+            json=password_body(user, password, domain, project_name=project),
+        )
+        assert response.status_code == 201, response.text
+        return response.headers["X-Subject-Token"], response.json()["token"]["project"]["id"]
+
+
+def password_body(
+    user: str,
+    password: str,
+    domain: str,
+    *,
+    project_name: str | None = None,
+    project_id: str | None = None,
+) -> dict[str, Any]:
+    project = {"id": project_id} if project_id else {"name": project_name}
+    return {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {"name": user, "password": password, "domain": {"name": domain}}
+                },
+            },
+            "scope": {"project": project},
+        }
+    }
+
+
+@contextmanager
+def running_server(backend: str, **env_overrides: str) -> Iterator[Server]:
+    with tempfile.TemporaryDirectory(prefix=f"openvias-{backend}-") as tmp:
+        data_dir = Path(tmp)
+        with database(backend, data_dir) as url:
+            port = free_port()
+            env = {
+                **os.environ,
+                "OPENVIAS_DATA_DIR": str(data_dir),
+                "OPENVIAS_DATABASE_URL": url,
+                "OPENVIAS_ADMIN_PASSWORD": ADMIN_PASSWORD,
+                **env_overrides,
+            }
+            log = open(data_dir / "server.log", "wb")  # noqa: SIM115
+            process = subprocess.Popen(
+                [sys.executable, "-m", "openvias", "serve", "--port", str(port)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            server = Server(f"http://127.0.0.1:{port}", env, data_dir, process)
+            try:
+                _wait_ready(server)
+                server.token, server.project_id = server.login(
+                    "admin", ADMIN_PASSWORD, "openvias", "default"
+                )
+                yield server
+            finally:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                log.close()
+
+
+def _wait_ready(server: Server, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(
+                "openvias serve exited:\n" + (server.data_dir / "server.log").read_text()
+            )
+        try:
+            if httpx.get(f"{server.base_url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("openvias serve did not become ready in time")
