@@ -1,13 +1,22 @@
 """ORM models, one module per aggregate; imported here so metadata is complete."""
 
+from openvias.store.models.algorithms import AlgorithmDeployment, ResourceOrder
 from openvias.store.models.identity import AccessKey, Domain, Grant, Project, Token, User
+from openvias.store.models.tasks import BatchTask, BatchTaskGroup, OutboxMessage, Task, TaskTemplate
 from openvias.store.models.video import VideoGroup, VideoGroupMember, VideoSource
 
 __all__ = [
     "AccessKey",
+    "AlgorithmDeployment",
+    "BatchTask",
+    "BatchTaskGroup",
     "Domain",
     "Grant",
+    "OutboxMessage",
     "Project",
+    "ResourceOrder",
+    "Task",
+    "TaskTemplate",
     "Token",
     "User",
     "VideoGroup",

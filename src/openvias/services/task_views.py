@@ -1,0 +1,123 @@
+"""How a stored task is shown: the effective configuration (batch members inherit from
+their batch) and the ShowTaskInfo / ListTasks shapes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from openvias.domain.algorithm_catalogue import ServiceSpec, find_service
+from openvias.schemas.tasks import TaskError, TaskInfo, TaskListItem
+from openvias.store.models import BatchTask, Task
+
+COMPANY = "openvias"
+
+
+@dataclass(frozen=True, slots=True)
+class EffectiveTask:
+    """A task with what it inherits from its batch resolved."""
+
+    task: Task
+    config: dict[str, Any]
+    output: dict[str, Any]
+    schedule: dict[str, Any] | None
+    resource_order_id: str | None
+
+    @classmethod
+    def of(cls, task: Task, batch: BatchTask | None) -> EffectiveTask:
+        config = dict(task.config if task.config is not None else (batch.config if batch else {}))
+        if task.target_roi is not None:
+            common = dict(config.get("common") or {})
+            common["target_roi"] = task.target_roi
+            config["common"] = common
+        return cls(
+            task=task,
+            config=config or {"common": {}},
+            output=task.output if task.output is not None else (batch.output if batch else {}),
+            schedule=task.schedule
+            if task.schedule is not None
+            else (batch.schedule if batch else None),
+            resource_order_id=task.resource_order_id
+            or (batch.resource_order_id if batch else None),
+        )
+
+
+def iso_ms(epoch_ms: int) -> str:
+    moment = datetime.fromtimestamp(epoch_ms / 1000, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
+
+
+def spec_of(task: Task) -> ServiceSpec | None:
+    return find_service(task.service_name)
+
+
+def deploy_type_code(spec: ServiceSpec | None) -> str:
+    return "1" if spec is not None and spec.deploy_type == "edge" else "0"
+
+
+def task_info(
+    effective: EffectiveTask,
+    *,
+    source_name: str,
+    access_address: str,
+    group_names: list[str],
+) -> TaskInfo:
+    task = effective.task
+    spec = spec_of(task)
+    error = (
+        TaskError(code=task.error_code, message=task.error_message or task.error_code)
+        if task.error_code
+        else None
+    )
+    return TaskInfo(
+        id=task.id,
+        name=task.name,
+        description=task.description,
+        project_id=task.project_id,
+        creator=task.creator or "unknown",
+        company=COMPANY,
+        service_id=spec.service_id if spec else "",
+        release_id=spec.service_id if spec else "",
+        algorithm_publish_id=spec.alg_id if spec else "",
+        service_name=task.service_name,
+        service_version=task.service_version,
+        title=spec.title_zh if spec else task.service_name,
+        type=deploy_type_code(spec),
+        state=task.state,
+        status=task.status,
+        created_at=iso_ms(task.created_at),
+        updated_at=iso_ms(task.updated_at),
+        input=task.input,
+        output=effective.output,
+        config=effective.config,
+        schedule=effective.schedule,
+        schedule_status="ACTIVATED" if effective.schedule else "INACTIVATED",
+        resource_order_id=effective.resource_order_id,
+        video_source_name=source_name,
+        access_address=access_address,
+        group_name=",".join(group_names),
+        batch_id=task.batch_id,
+        error=error,
+    )
+
+
+def task_list_item(task: Task, source_name: str | None) -> TaskListItem:
+    spec = spec_of(task)
+    return TaskListItem(
+        id=task.id,
+        name=task.name,
+        state=task.state,
+        created_at=str(task.created_at),
+        algorithm_publish_id=spec.alg_id if spec else "",
+        service_id=spec.service_id if spec else "",
+        title=spec.title_zh if spec else task.service_name,
+        type=deploy_type_code(spec),
+        video_source_name=source_name or _input_label(task),
+        batch_id=task.batch_id,
+    )
+
+
+def _input_label(task: Task) -> str:
+    data = (task.input.get("data") or [{}])[0]
+    return str(data.get("url") or data.get("path") or data.get("stream_name") or "")
