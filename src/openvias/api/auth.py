@@ -55,17 +55,20 @@ async def _by_signature(
         raise Unauthorized("Unknown or disabled access key.")
     secret, principal = found
     body = await request.body()
-    declared = request.headers.get("x-sdk-content-sha256")
     actual = signing.payload_sha256(body)
-    if declared is not None and declared != actual and body:
+    declared = request.headers.get("x-sdk-content-sha256")
+    # The SDK hashes an empty body as sha256("") whatever X-Sdk-Content-Sha256 says, and
+    # uses the declared value for a non-empty one; only the real digest is accepted here
+    # (UNSIGNED-PAYLOAD would leave the body unauthenticated).
+    if body and declared is not None and declared != actual:
         raise Unauthorized("X-Sdk-Content-Sha256 does not match the body.")
     canonical = signing.canonical_request(
         method=request.method,
-        path=request.url.path,
+        path=_raw_path(request),
         raw_query=request.url.query,
-        headers={k.lower(): v for k, v in request.headers.items()},
+        headers={k.lower(): signing.header_text(v) for k, v in request.headers.items()},
         signed_headers=parsed.signed_headers,
-        payload_hash=declared if declared is not None and not body else actual,
+        payload_hash=actual,
     )
     to_sign = signing.string_to_sign(request.headers["x-sdk-date"], canonical)
     if not signing.signatures_match(signing.sign(secret, to_sign), parsed.signature):
@@ -75,3 +78,10 @@ async def _by_signature(
     if project_header and path_project and project_header != path_project:
         raise Unauthorized("X-Project-Id does not match the project in the path.")
     return principal
+
+
+def _raw_path(request: Request) -> str:
+    """The path as sent (still percent-encoded): the SDK signs ``unquote(path)``, so the
+    already-decoded ``scope["path"]`` would be decoded twice."""
+    raw = request.scope.get("raw_path")
+    return raw.decode("latin-1") if isinstance(raw, bytes) and raw else request.url.path

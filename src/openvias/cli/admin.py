@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from openvias.errors import OpenViasError
@@ -18,6 +19,11 @@ from openvias.settings import Settings
 app = typer.Typer(help="Administer users, projects, grants and access keys.", no_args_is_help=True)
 
 T = TypeVar("T")
+
+DomainOption = Annotated[
+    str | None,
+    typer.Option(help="Domain of the user; needed only when the name exists in several."),
+]
 
 
 def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -40,6 +46,10 @@ def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     except OpenViasError as exc:
         typer.echo(f"openvias: error: {exc.message}", err=True)
         raise typer.Exit(code=2) from exc
+    except (OSError, SQLAlchemyError) as exc:
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        typer.echo(f"openvias: error: the database cannot be used: {first_line}", err=True)
+        raise typer.Exit(code=1) from exc
 
 
 @app.command("create-user")
@@ -71,12 +81,13 @@ def create_project(
 def grant(
     user: Annotated[str, typer.Option(help="User name.")],
     project: Annotated[str, typer.Option(help="Project name or id.")],
+    domain: DomainOption = None,
 ) -> None:
     """Let a user act in a project."""
 
     async def work(session: AsyncSession) -> dict[str, str]:
         identity = IdentityService(session)
-        found_user = await identity.find_user(user)
+        found_user = await identity.find_user(user, domain)
         found_project = await identity.find_project(project, found_user.domain_id)
         await identity.grant(found_user, found_project)
         return {
@@ -89,12 +100,15 @@ def grant(
 
 
 @app.command("create-access-key")
-def create_access_key(user: Annotated[str, typer.Option(help="User name.")]) -> None:
+def create_access_key(
+    user: Annotated[str, typer.Option(help="User name.")],
+    domain: DomainOption = None,
+) -> None:
     """Create an AK/SK pair for SDK-HMAC-SHA256 signing."""
 
     async def work(session: AsyncSession) -> dict[str, str]:
         identity = IdentityService(session)
-        access, secret = await identity.create_access_key(await identity.find_user(user))
+        access, secret = await identity.create_access_key(await identity.find_user(user, domain))
         return {"access": access, "secret": secret}
 
     typer.echo(json.dumps(_run(work)))

@@ -15,6 +15,11 @@ from openvias.cli import admin
 from openvias.errors import OpenViasError
 from openvias.settings import Settings
 
+try:  # recent typer releases carry their own copy of click
+    from typer._click.exceptions import ClickException, UsageError
+except ImportError:  # pragma: no cover - older typer uses click itself
+    from click.exceptions import ClickException, UsageError  # type: ignore[assignment]
+
 app = typer.Typer(
     name="openvias",
     help="Self-hosted video intelligent analysis, wire-compatible with Huawei Cloud VIAS v2.",
@@ -105,9 +110,29 @@ def analyze(
     raise fail(f"the analysis engine is not available yet (asked for {service} on {source})")
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def main() -> None:
+    """Entry point: bad input ends with one ``openvias: error: ...`` line on stderr."""
     try:
-        app()
+        code = app(standalone_mode=False)
+    except UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `openvias` or `openvias admin`
+            if exc.format_message().strip():  # rich help is already printed
+                typer.echo(exc.format_message(), err=True)
+            sys.exit(exc.exit_code)
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        typer.echo(f"openvias: error: {_one_line(exc.format_message())}{hint}", err=True)
+        sys.exit(exc.exit_code)
+    except ClickException as exc:
+        typer.echo(f"openvias: error: {_one_line(exc.format_message())}", err=True)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("openvias: error: aborted", err=True)
+        sys.exit(1)
     except OpenViasError as exc:
         typer.echo(f"openvias: error: {exc.message}", err=True)
         sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -67,6 +67,15 @@ def canonical_query(raw_query: str) -> str:
     return "&".join(f"{_encode(key)}={_encode(value)}" for key, value in pairs)
 
 
+def header_text(received: str) -> str:
+    """A header value as the SDK signed it. The SDK signs the text, then sends its UTF-8
+    bytes; ASGI servers hand those bytes over decoded as Latin-1."""
+    try:
+        return received.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return received
+
+
 def canonical_request(
     *,
     method: str,

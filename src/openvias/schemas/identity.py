@@ -16,10 +16,20 @@ class NamedRef(_Lenient):
     name: str | None = Field(None, max_length=64)
 
 
+class IdOrNameRef(NamedRef):
+    """A domain or project reference: ``id`` or ``name`` (``id`` wins when both)."""
+
+    @model_validator(mode="after")
+    def _id_or_name(self) -> IdOrNameRef:
+        if not (self.id or self.name):
+            raise ValueError("give an id or a name")
+        return self
+
+
 class PasswordUser(_Lenient):
     name: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1024)
-    domain: NamedRef
+    domain: IdOrNameRef
 
 
 class PasswordIdentity(_Lenient):
@@ -32,13 +42,7 @@ class Identity(_Lenient):
 
 
 class ProjectScope(_Lenient):
-    project: NamedRef
-
-    @model_validator(mode="after")
-    def _id_or_name(self) -> ProjectScope:
-        if not (self.project.id or self.project.name):
-            raise ValueError("scope.project needs an id or a name")
-        return self
+    project: IdOrNameRef
 
 
 class Auth(_Lenient):

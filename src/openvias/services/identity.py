@@ -139,18 +139,22 @@ class IdentityService:
     async def issue_token(
         self,
         *,
-        domain_name: str,
+        domain_name: str | None,
         user_name: str,
         password: str,
         project_id: str | None,
         project_name: str | None,
         ttl: timedelta,
+        domain_id: str | None = None,
     ) -> IssuedToken:
+        """IAM password authentication; the domain is named by ``domain_id`` (preferred,
+        as IAM does) or ``domain_name``."""
+        domain_match = Domain.id == domain_id if domain_id else Domain.name == domain_name
         row = (
             await self.session.execute(
                 select(User, Domain)
                 .join(Domain, Domain.id == User.domain_id)
-                .where(Domain.name == domain_name, User.name == user_name)
+                .where(domain_match, User.name == user_name)
             )
         ).first()
         user, domain = (row[0], row[1]) if row else (None, None)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
 
-#: Verified against when a user does not exist, so timing does not reveal user names.
-_DUMMY_HASH = _hasher.hash("openvias-dummy-password")
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when a user does not exist, so timing does not reveal user names.
+    Made on first use, not at import: every CLI start would otherwise pay for one hash."""
+    return _hasher.hash("openvias-dummy-password")
 
 
 def hash_password(password: str) -> str:
@@ -17,6 +23,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        verified = _hasher.verify(password_hash or _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return False
+    return verified and password_hash is not None

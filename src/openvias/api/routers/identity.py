@@ -41,7 +41,8 @@ def _iso(moment: datetime) -> str:
 async def create_token(body: TokenRequest, session: Session, state: State) -> JSONResponse:
     user = body.auth.identity.password.user
     issued = await IdentityService(session).issue_token(
-        domain_name=user.domain.name or "",
+        domain_name=user.domain.name,
+        domain_id=user.domain.id,
         user_name=user.name,
         password=user.password,
         project_id=body.auth.scope.project.id,
@@ -81,6 +82,9 @@ async def revoke_token(
     if found is None or found[0].user_id != principal.user_id:
         raise NotFound("The token does not exist or belongs to another user.")
     await identity.revoke_token(x_subject_token)
+    # Commit before evicting, so no request of this process can re-cache the token from a
+    # read that still saw it valid.
+    await session.commit()
     state.token_cache.evict(token_digest(x_subject_token))
     return Response(status_code=204)
 
