@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from openvias.schemas.common import CJK, RESOURCE_ID_PATTERN, WireModel
 
@@ -12,14 +12,22 @@ GROUP_NAME_PATTERN = f"^[{CJK}\\-_a-zA-Z0-9]{{1,20}}$"
 SourceId = Annotated[str, StringConstraints(pattern=RESOURCE_ID_PATTERN)]
 
 
-class VideoGroupCreate(WireModel):
+class VideoCenterRequest(WireModel):
+    """Request bodies of the Video Center. Their patterns need no look-arounds, so they run
+    on the Rust engine, whose ``$`` is the end of the input as in JSON Schema (ECMA-262):
+    Python's ``$`` also matches before a final newline and let ``"name\\n"`` through."""
+
+    model_config = ConfigDict(regex_engine="rust-regex")
+
+
+class VideoGroupCreate(VideoCenterRequest):
     access_type: Literal["cloud", "edge"]
     video_group_name: str = Field(max_length=20, pattern=GROUP_NAME_PATTERN)
     description: str = Field("", max_length=100)
     video_source_ids: list[SourceId] | None = Field(None, min_length=1)
 
 
-class VideoGroupUpdate(WireModel):
+class VideoGroupUpdate(VideoCenterRequest):
     """Replaces the member list; an absent name or description stays as it is."""
 
     video_source_ids: list[SourceId] = Field(min_length=1, max_length=50)

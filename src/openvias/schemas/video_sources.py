@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from openvias.schemas.common import CJK, RESOURCE_ID_PATTERN, WireModel
-from openvias.schemas.video_groups import VideoGroupInfo
+from openvias.schemas.video_groups import VideoCenterRequest, VideoGroupInfo
 
 SourceType = Literal[
     "obs", "vcn", "url", "restful", "camera", "VIDEO_PLATFORM", "VIDEO_IMAGE_DB", "RTSP_STREAM"
@@ -18,14 +18,16 @@ _NAME_CHARS = f"{CJK}a-zA-Z0-9()（）._\\-"
 SOURCE_NAME_PATTERN = (
     f"^([{_NAME_CHARS}]|([{_NAME_CHARS}][{_NAME_CHARS} ]{{0,98}}[{_NAME_CHARS}]))$"
 )
-LATITUDE_PATTERN = r"^$|^[+-]?(([0-8]?\d(\.\d{1,5})?)|(90(\.0{1,5})?))$"
-LONGITUDE_PATTERN = r"^$|^-?((([0-9]\d?|1[0-7]\d)(\.\d{1,5})?)|180(\.0{1,5})?)$"
+# The definitions' patterns with ``\d`` spelled ``[0-9]``: ``\d`` is Unicode-aware in both
+# regex engines, unlike in ECMA-262, and would take "٣٠" for a latitude.
+LATITUDE_PATTERN = r"^$|^[+-]?(([0-8]?[0-9](\.[0-9]{1,5})?)|(90(\.0{1,5})?))$"
+LONGITUDE_PATTERN = r"^$|^-?((([0-9][0-9]?|1[0-7][0-9])(\.[0-9]{1,5})?)|180(\.0{1,5})?)$"
 
 Tag = Annotated[str, StringConstraints(pattern=f"^[{CJK}a-zA-Z0-9,_-]{{1,10}}$")]
 GroupId = Annotated[str, StringConstraints(pattern=RESOURCE_ID_PATTERN)]
 
 
-class VideoSourceCreate(WireModel):
+class VideoSourceCreate(VideoCenterRequest):
     access_type: AccessType
     type: SourceType
     type_config: str = Field(max_length=1024)
@@ -36,7 +38,7 @@ class VideoSourceCreate(WireModel):
     video_group_ids: list[GroupId] = Field(default_factory=list)
 
 
-class VideoSourceUpdate(WireModel):
+class VideoSourceUpdate(VideoCenterRequest):
     """PUT semantics of the definitions: type_config and name are required; an empty
     name keeps the stored one; absent optional fields stay as they are."""
 

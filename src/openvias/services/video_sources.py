@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from openvias.domain.clock import now_ms
@@ -14,6 +15,7 @@ from openvias.domain.video_sources import (
 )
 from openvias.errors import (
     DuplicateVideoSourceName,
+    InUse,
     InvalidVideoSourceConfig,
     NotFound,
     QuotaExceeded,
@@ -27,7 +29,7 @@ from openvias.schemas.video_sources import (
     VideoSourceStatusInfo,
     VideoSourceUpdate,
 )
-from openvias.services.video_groups import group_info
+from openvias.services.video_groups import flush_named, group_info
 from openvias.store.models import VideoGroup, VideoSource
 from openvias.store.repositories.video_groups import VideoGroupRepository
 from openvias.store.repositories.video_sources import SourceFilter, VideoSourceRepository
@@ -40,6 +42,12 @@ def _stream_path(source_type: str, type_config: str) -> str:
         return stream_path_for(source_type, parse_type_config(type_config))
     except TypeConfigError as exc:
         raise InvalidVideoSourceConfig(str(exc), param="type_config") from exc
+
+
+def _name_conflict(name: str) -> DuplicateVideoSourceName:
+    return DuplicateVideoSourceName(
+        f"A video source named {name} exists.", param="video_source_name"
+    )
 
 
 def _status(value: str) -> VideoSourceStatusInfo:
@@ -67,9 +75,7 @@ class VideoSourceService:
         if await self.sources.count(self.project_id) >= SOURCE_QUOTA:
             raise QuotaExceeded(f"At most {SOURCE_QUOTA} video sources per project.")
         if await self.sources.name_taken(self.project_id, body.video_source_name):
-            raise DuplicateVideoSourceName(
-                f"A video source named {body.video_source_name} exists.", param="video_source_name"
-            )
+            raise _name_conflict(body.video_source_name)
         missing = set(body.video_group_ids) - await self.groups.existing_ids(
             self.project_id, body.video_group_ids
         )
@@ -94,7 +100,7 @@ class VideoSourceService:
             updated_at=now,
         )
         self.session.add(source)
-        await self.session.flush()
+        await flush_named(self.session, _name_conflict(source.name))
         await self.groups.add_members(list(dict.fromkeys(body.video_group_ids)), [source.id])
         return source.id
 
@@ -104,10 +110,7 @@ class VideoSourceService:
         source.type_config = body.type_config
         if body.video_source_name and body.video_source_name != source.name:
             if await self.sources.name_taken(self.project_id, body.video_source_name, source.id):
-                raise DuplicateVideoSourceName(
-                    f"A video source named {body.video_source_name} exists.",
-                    param="video_source_name",
-                )
+                raise _name_conflict(body.video_source_name)
             source.name = body.video_source_name
         if body.latitude is not None:
             source.latitude = body.latitude
@@ -116,11 +119,18 @@ class VideoSourceService:
         if body.tag is not None:
             source.tags = list(body.tag)
         source.updated_at = now_ms()
-        await self.session.flush()
+        await flush_named(self.session, _name_conflict(source.name))
         return await self._info(source)
 
     async def delete(self, source_id: str) -> None:
-        await self.sources.delete(await self._require(source_id))
+        source = await self._require(source_id)
+        try:
+            await self.sources.delete(source)
+        except IntegrityError as exc:  # tasks refer to their source (ON DELETE RESTRICT)
+            raise InUse(
+                f"Video source {source_id} is analysed by a task; delete the task first.",
+                param="video_source_id",
+            ) from exc
 
     async def show(self, source_id: str) -> VideoSourceInfo:
         return await self._info(await self._require(source_id))
@@ -130,12 +140,15 @@ class VideoSourceService:
     ) -> VideoSourceList:
         sources, total = await self.sources.page(self.project_id, f, limit=limit, offset=offset)
         packages = await self._packages([s.id for s in sources])
+        tasks = await self.sources.task_counts([s.id for s in sources])
         return VideoSourceList(
             quota_number=SOURCE_QUOTA,
             total_number=total,
             video_source_number=total,
             video_source_list=[
-                VideoSourceListItem(**self._fields(s), video_packages=packages[s.id])
+                VideoSourceListItem(
+                    **self._fields(s), video_packages=packages[s.id], num_tasks=tasks[s.id]
+                )
                 for s in sources
             ],
         )

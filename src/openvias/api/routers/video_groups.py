@@ -72,12 +72,13 @@ async def list_video_groups(
         status=SourceStatus.from_level(status).value if status else None,
         access_types=[a for a in access_type or [] if a],
         types=[t for t in type or [] if t],
+        has_task=has_task,
         sort=sort_name,
         descending=order_by == "desc",
     )
     limit, offset = (page_size, (page_num - 1) * page_size) if is_paged else (None, 0)
     return await VideoGroupService(session, project.project_id).list_page(
-        group_filter, limit=limit, offset=offset, has_task=has_task
+        group_filter, limit=limit, offset=offset
     )
 
 

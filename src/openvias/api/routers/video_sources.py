@@ -99,6 +99,7 @@ async def list_video_sources(
         group_ids=list(video_group_id or []),
         access_types=[a for a in access_type or [] if a],
         tag_like=tag,
+        sort=sort_name,
         descending=order_by == "desc",
     )
     limit, offset = (page_size, (page_num - 1) * page_size) if is_paged else (None, 0)

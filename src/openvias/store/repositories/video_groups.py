@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Select, asc, delete, desc, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from openvias.store.models import VideoGroup, VideoGroupMember, VideoSource
+from openvias.store.models import BatchTaskGroup, VideoGroup, VideoGroupMember, VideoSource
 
 
 @dataclass
@@ -16,6 +16,8 @@ class GroupCounts:
     num_video_source: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
     types: list[str] = field(default_factory=list)
+    #: Batch tasks configured over the group.
+    num_batch_task: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +26,8 @@ class GroupFilter:
     status: str | None = None
     access_types: Sequence[str] = ()
     types: Sequence[str] = ()
+    #: Keep only groups that some batch task is configured over.
+    has_task: bool = False
     sort: str = "create_at"
     descending: bool = True
 
@@ -84,7 +88,7 @@ class VideoGroupRepository:
             select(VideoGroupMember.source_id, VideoGroup)
             .join(VideoGroup, VideoGroup.id == VideoGroupMember.group_id)
             .where(VideoGroupMember.source_id.in_(list(source_ids)))
-            .order_by(VideoGroup.created_at)
+            .order_by(VideoGroup.created_at, VideoGroup.id)
         )
         for source_id, group in rows.tuples():
             result[source_id].append(group)
@@ -111,14 +115,26 @@ class VideoGroupRepository:
             counts.by_status[status] = counts.by_status.get(status, 0) + n
             if source_type not in counts.types:
                 counts.types.append(source_type)
+        for counts in result.values():
+            counts.types.sort()  # rows come in no particular order
+        batches = await self.session.execute(
+            select(BatchTaskGroup.group_id, func.count())
+            .where(BatchTaskGroup.group_id.in_(list(group_ids)))
+            .group_by(BatchTaskGroup.group_id)
+        )
+        for group_id, n in batches.tuples():
+            result[group_id].num_batch_task = n
         return result
 
     def _filtered(self, project_id: str, f: GroupFilter) -> Select[VideoGroup]:
         stmt = select(VideoGroup).where(VideoGroup.project_id == project_id)
         if f.name_like:
-            stmt = stmt.where(VideoGroup.name.contains(f.name_like, autoescape=True))
+            # Ignores case on every backend (SQLite's LIKE does, PostgreSQL's not).
+            stmt = stmt.where(VideoGroup.name.icontains(f.name_like, autoescape=True))
         if f.access_types:
             stmt = stmt.where(VideoGroup.access_type.in_(list(f.access_types)))
+        if f.has_task:
+            stmt = stmt.where(VideoGroup.id.in_(select(BatchTaskGroup.group_id)))
         if f.status or f.types:
             members = select(VideoGroupMember.group_id).join(
                 VideoSource, VideoSource.id == VideoGroupMember.source_id
@@ -138,10 +154,12 @@ class VideoGroupRepository:
             await self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         )
         order = desc if f.descending else asc
-        if f.sort == "num_video_source":
+        if f.sort in ("num_video_source", "num_task"):
+            # num_task: the batch tasks over the group (what num_batch_task shows).
+            link = VideoGroupMember if f.sort == "num_video_source" else BatchTaskGroup
             size = (
                 select(func.count())
-                .where(VideoGroupMember.group_id == VideoGroup.id)
+                .where(link.group_id == VideoGroup.id)
                 .correlate(VideoGroup)
                 .scalar_subquery()
             )

@@ -5,10 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, asc, desc, func, select
+from sqlalchemy import (
+    ColumnElement,
+    ScalarSelect,
+    Select,
+    String,
+    asc,
+    column,
+    desc,
+    exists,
+    func,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from openvias.store.models import VideoGroup, VideoGroupMember, VideoSource
+from openvias.store.models import Task, VideoGroup, VideoGroupMember, VideoSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +31,8 @@ class SourceFilter:
     group_ids: Sequence[str] = ()
     access_types: Sequence[str] = ()
     tag_like: str | None = None
+    #: ``create_at``, ``num_task`` (tasks on the source) or ``num_template`` (none yet).
+    sort: str = "create_at"
     descending: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -61,10 +74,26 @@ class VideoSourceRepository:
             or 0
         )
 
+    def _has_tag_containing(self, text: str) -> ColumnElement[bool]:
+        """Some element of the JSON ``tags`` list contains ``text``, ignoring case.
+
+        Matching the list's JSON text instead would cross element boundaries (``,`` and
+        ``"`` would match every list of two tags) and miss CJK tags, stored \\u-escaped."""
+        if self.session.get_bind().dialect.name == "sqlite":
+            tags = func.json_each(VideoSource.tags).table_valued(column("value", String))
+        else:
+            tags = (
+                func.json_array_elements_text(VideoSource.tags)
+                .table_valued(column("value", String))
+                .render_derived(name="tag")
+            )
+        return exists().select_from(tags).where(tags.c.value.icontains(text, autoescape=True))
+
     def _filtered(self, project_id: str, f: SourceFilter) -> Select[VideoSource]:
+        # Fuzzy filters ignore case on every backend (SQLite's LIKE does, PostgreSQL's not).
         stmt = select(VideoSource).where(VideoSource.project_id == project_id)
         if f.name_like:
-            stmt = stmt.where(VideoSource.name.contains(f.name_like, autoescape=True))
+            stmt = stmt.where(VideoSource.name.icontains(f.name_like, autoescape=True))
         if f.statuses:
             stmt = stmt.where(VideoSource.status.in_(list(f.statuses)))
         if f.types:
@@ -72,10 +101,7 @@ class VideoSourceRepository:
         if f.access_types:
             stmt = stmt.where(VideoSource.access_type.in_(list(f.access_types)))
         if f.tag_like:
-            # Tags are a JSON list; match on its text form (dialect-neutral).
-            from sqlalchemy import String, cast
-
-            stmt = stmt.where(cast(VideoSource.tags, String).contains(f.tag_like, autoescape=True))
+            stmt = stmt.where(self._has_tag_containing(f.tag_like))
         if f.group_ids or f.group_name_like:
             members = (
                 select(VideoGroupMember.source_id)
@@ -86,7 +112,7 @@ class VideoSourceRepository:
                 members = members.where(VideoGroupMember.group_id.in_(list(f.group_ids)))
             if f.group_name_like:
                 members = members.where(
-                    VideoGroup.name.contains(f.group_name_like, autoescape=True)
+                    VideoGroup.name.icontains(f.group_name_like, autoescape=True)
                 )
             stmt = stmt.where(VideoSource.id.in_(members))
         return stmt
@@ -99,10 +125,35 @@ class VideoSourceRepository:
             await self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         )
         order = desc if f.descending else asc
+        if f.sort == "num_task":
+            stmt = stmt.order_by(order(self._task_count()))
         stmt = stmt.order_by(order(VideoSource.created_at), order(VideoSource.id)).offset(offset)
         if limit is not None:
             stmt = stmt.limit(limit)
         return list(await self.session.scalars(stmt)), total
+
+    @staticmethod
+    def _task_count() -> ScalarSelect[int]:
+        return (
+            select(func.count())
+            .where(Task.video_source_id == VideoSource.id)
+            .correlate(VideoSource)
+            .scalar_subquery()
+        )
+
+    async def task_counts(self, source_ids: Sequence[str]) -> dict[str, int]:
+        """Tasks (single or of a batch, in any state) that analyse each source."""
+        result = dict.fromkeys(source_ids, 0)
+        if source_ids:
+            rows = await self.session.execute(
+                select(Task.video_source_id, func.count())
+                .where(Task.video_source_id.in_(list(source_ids)))
+                .group_by(Task.video_source_id)
+            )
+            for source_id, n in rows.tuples():
+                if source_id is not None:
+                    result[source_id] = n
+        return result
 
     async def delete(self, source: VideoSource) -> None:
         await self.session.delete(source)
