@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from openvias.cli import admin
+from openvias.cli import admin, orders
 from openvias.errors import OpenViasError
 from openvias.settings import Settings
 
@@ -28,6 +28,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(admin.app, name="admin")
+# Resource orders are operator work too: `openvias admin create-order|list-orders|delete-order`.
+admin.app.add_typer(orders.app)
 
 
 def fail(message: str) -> typer.Exit:
