@@ -1,5 +1,7 @@
-"""Task Center: single tasks (CreateTask, StartStopTask, UpdateTask, ListTasks, DeleteTask,
-ShowTaskInfo)."""
+"""Task Center: single tasks (StartStopTask, UpdateTask, ListTasks, DeleteTask, ShowTaskInfo).
+
+CreateTask shares its path with VAS CreateTasks: its route is in ``openvias.api.routers.vas``.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +13,7 @@ from openvias.api.deps import CurrentProject, Session
 from openvias.api.handlers import PROJECT_ERRORS
 from openvias.domain.algorithm_catalogue import CATALOGUE
 from openvias.domain.task_states import Command, TaskState
-from openvias.schemas.tasks import (
-    TaskActionResult,
-    TaskCreate,
-    TaskIdItem,
-    TaskInfo,
-    TaskList,
-    TasksCreated,
-    TaskUpdate,
-)
+from openvias.schemas.tasks import TaskActionResult, TaskInfo, TaskList, TaskUpdate
 from openvias.services.tasks import Caller, TaskService
 from openvias.store.repositories.tasks import TaskFilter
 
@@ -101,9 +95,8 @@ async def list_tasks(
             if (not title or title in spec.title_zh or title in spec.title_en)
             and (not alg_id or spec.alg_id == alg_id)
         ]
-    if source_data_type == "sync_task" or (
-        company and not {"openvias", "VIAS"} & set(company.split(","))
-    ):
+    vendors = {name.lower() for name in (company or "").split(",") if name}
+    if source_data_type == "sync_task" or (vendors and not {"openvias", "vias"} & vendors):
         service_names = []
     task_filter = TaskFilter(
         states=[task_state.value] if task_state else [],
@@ -117,18 +110,3 @@ async def list_tasks(
     return await TaskService(session, caller(project)).list_page(
         task_filter, page=page, page_size=page_size
     )
-
-
-@router.post(
-    "/services/{service_name}/tasks", response_model=TasksCreated, operation_id="CreateTask"
-)
-async def create_task(
-    service_name: Annotated[
-        str, Path(min_length=1, max_length=100, pattern=r"^[a-zA-Z0-9\u4e00-\u9fa5,\-_]{1,100}$")
-    ],
-    body: TaskCreate,
-    project: CurrentProject,
-    session: Session,
-) -> TasksCreated:
-    ids = await TaskService(session, caller(project)).create(service_name, body)
-    return TasksCreated(tasks=[TaskIdItem(id=task_id) for task_id in ids])
