@@ -131,8 +131,9 @@ class TimeWindow(WireModel):
 
 
 class TaskSchedule(WireModel):
-    """Weekly windows. ``timezone`` accepts the definitions' ``+08:00``, ``GMT+08:00`` and
-    IANA names (``Asia/Shanghai``); ``periods[i]`` are the windows of ``days_of_week[i]``."""
+    """Weekly windows. ``timezone`` accepts the definitions' ``+08:00``, ``GMT+08:00`` (kept
+    as ``+08:00``) and IANA names (``Asia/Shanghai``, kept as given); ``periods[i]`` are the
+    windows of ``days_of_week[i]``."""
 
     type: Literal["weekly", "monthly"]
     timezone: str = Field(min_length=1, max_length=64)
@@ -148,7 +149,8 @@ class TaskSchedule(WireModel):
     @classmethod
     def _zone(cls, value: str) -> str:
         if _OFFSET_RE.match(value):
-            return value
+            # Kept as the definitions' ``+08:00``, the form ShowTaskInfo answers with.
+            return value.removeprefix("GMT").removeprefix("UTC")
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from openvias.domain import task_states
@@ -21,7 +22,7 @@ from openvias.services.algorithms import (
     validated_config,
 )
 from openvias.services.batch_plan import BatchPlan, Member, resolve
-from openvias.services.tasks import TASKS_CHANGED, Caller
+from openvias.services.tasks import TASKS_CHANGED, Caller, TaskStateConflict
 from openvias.services.templates import save_template
 from openvias.store.models import BatchTask
 from openvias.store.repositories.tasks import BatchTaskRepository, TaskRepository, enqueue
@@ -57,11 +58,33 @@ class BatchTaskService:
         return batch
 
     async def _order_check(
-        self, spec: ServiceSpec, order_id: str | None, running_after: int
+        self,
+        spec: ServiceSpec,
+        order_id: str | None,
+        batch_active: int,
+        batch_id: str | None = None,
     ) -> None:
-        await check_resource_order(
-            self.session, self.caller.project_id, spec, order_id, running_after
+        """The order covers ``batch_active`` running members of this batch task on top of
+        every other active task that uses it."""
+        others = (
+            await self.tasks.count_active_with_order(
+                order_id, task_states.ACTIVE, except_batch_id=batch_id
+            )
+            if order_id
+            else 0
         )
+        await check_resource_order(
+            self.session, self.caller.project_id, spec, order_id, others + batch_active
+        )
+
+    async def _flush_named(self, name: str) -> None:
+        """Flush, turning a name taken by a concurrent request into DuplicateTaskName."""
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:
+            if "unique" in str(exc.orig).lower():
+                raise DuplicateTaskName(f"A batch task named {name} exists.", param="name") from exc
+            raise
 
     def _member_rows(
         self, batch: BatchTask, members: list[Member], desired: Desired, now: int
@@ -126,7 +149,7 @@ class BatchTaskService:
             revision=1,
         )
         self.session.add(batch)
-        await self.session.flush()
+        await self._flush_named(batch.name)
         await self.batches.set_groups(batch.id, plan.group_ids)
         await self.tasks.insert_many(
             self._member_rows(batch, list(plan.members.values()), Desired.RUNNING, now)
@@ -161,15 +184,16 @@ class BatchTaskService:
             errors = plan.errors
         else:
             succeeded, errors = len(existing), []
-        active = sum(1 for *_, state in existing if state in task_states.ACTIVE)
         if body.resource_order_id is not None or body.batch_input is not None:
-            await self._order_check(spec, batch.resource_order_id, active)
+            members = await self.tasks.members(batch.id)
+            active = sum(1 for *_, state in members if state in task_states.ACTIVE)
+            await self._order_check(spec, batch.resource_order_id, active, batch.id)
         batch.updated_at = now
         await self.tasks.update_members(
             batch.id, {"name": batch.name, "description": batch.description, "updated_at": now}
         )
         await enqueue(self.session, TASKS_CHANGED, batch.id, {"batch_id": batch.id}, now)
-        await self.session.flush()
+        await self._flush_named(batch.name)
         if body.is_saved_as_template:
             await self._save_template(batch, now)
         return _result(batch.id, succeeded, errors)
@@ -204,9 +228,11 @@ class BatchTaskService:
     async def delete(self, batch_id: str) -> BatchTaskResult:
         batch = await self._lock(batch_id)
         members = await self.tasks.members(batch.id)
-        busy = [tid for tid, _, _, state in members if state == TaskState.DELETING]
+        busy = sorted({state for *_, state in members if state in task_states.BUSY})
         if busy:
-            raise Conflict(f"Batch task {batch_id} is already being deleted.")
+            raise TaskStateConflict(
+                f"Batch task {batch_id} has member tasks that are {', '.join(busy)}."
+            )
         await self.tasks.delete_tasks([tid for tid, *_ in members])
         await enqueue(self.session, TASKS_CHANGED, batch.id, {"batch_id": batch.id}, now_ms())
         await self.session.delete(batch)
@@ -229,7 +255,7 @@ class BatchTaskService:
             if to_start:
                 spec = require_service(batch.service_name, batch.service_version)
                 active = sum(n for s, n in counts.items() if TaskState(s) in task_states.ACTIVE)
-                await self._order_check(spec, batch.resource_order_id, active + to_start)
+                await self._order_check(spec, batch.resource_order_id, active + to_start, batch.id)
             await self.tasks.set_member_states(
                 batch.id, startable, TaskState.STARTING.value, Desired.RUNNING.value, now
             )

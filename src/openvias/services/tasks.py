@@ -72,6 +72,13 @@ class TaskService:
                 param="input.data.video_source_id",
             )
 
+    async def _order_of(self, task: Task) -> str | None:
+        """The resource order a task runs under: its own, or its batch task's."""
+        if task.resource_order_id is not None or task.batch_id is None:
+            return task.resource_order_id
+        batch = await self.session.get(BatchTask, task.batch_id)
+        return batch.resource_order_id if batch is not None else None
+
     async def _order_check(self, spec: ServiceSpec, order_id: str | None, adding: int) -> None:
         active = (
             await self.tasks.count_active_with_order(order_id, task_states.ACTIVE)
@@ -176,7 +183,8 @@ class TaskService:
             task.resource_order_id = body.resource_order_id
         entry = body.input.data[0]
         task.name = body.name
-        task.description = body.description or task.description
+        if "description" in body.model_fields_set:
+            task.description = body.description
         task.input_type = body.input.type
         task.input = {"type": body.input.type, "data": [entry.model_dump(exclude_none=True)]}
         task.video_source_id = entry.video_source_id
@@ -195,7 +203,7 @@ class TaskService:
         step = transition(command, task.state)
         if command is Command.START and step.changed:
             spec = require_service(task.service_name, task.service_version)
-            await self._order_check(spec, task.resource_order_id, 1)
+            await self._order_check(spec, await self._order_of(task), 1)
         task.state = step.state.value
         task.desired_state = step.desired.value
         task.updated_at = now_ms()

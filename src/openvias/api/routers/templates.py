@@ -21,7 +21,12 @@ router = APIRouter(
 TemplateIdPath = Annotated[str, Path(pattern=r"^[a-z0-9-_]{4,36}$")]
 
 
-@router.get("", response_model=TemplateList, operation_id="ListTemplates")
+@router.get(
+    "",
+    response_model=TemplateList,
+    response_model_exclude_none=True,
+    operation_id="ListTemplates",
+)
 async def list_templates(
     project: CurrentProject,
     session: Session,
@@ -34,7 +39,12 @@ async def list_templates(
     return TemplateList(count=total, templates=[template_info(t) for t in rows])
 
 
-@router.get("/{template_id}", response_model=TemplateInfo, operation_id="ShowTemplate")
+@router.get(
+    "/{template_id}",
+    response_model=TemplateInfo,
+    response_model_exclude_none=True,
+    operation_id="ShowTemplate",
+)
 async def show_template(
     template_id: TemplateIdPath, project: CurrentProject, session: Session
 ) -> TemplateInfo:
