@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+)
 
 #: Path id pattern of sources, groups, tasks and batch tasks.
 RESOURCE_ID_PATTERN = r"^[a-z0-9-_]{4,36}$"
@@ -15,10 +22,29 @@ ResourceId = Annotated[str, Field(pattern=RESOURCE_ID_PATTERN, max_length=36)]
 
 
 class WireModel(BaseModel):
-    """Requests ignore unknown keys (official examples carry extra ones); patterns use
-    Python's ``re`` because the definitions use look-arounds."""
+    """Requests ignore unknown keys (official examples carry extra ones). Patterns run on
+    pydantic's Rust engine, whose ``$`` is the end of the input as in JSON Schema; the few
+    definitions with look-arounds use :func:`fullmatch` instead."""
 
-    model_config = ConfigDict(extra="ignore", regex_engine="python-re", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", regex_engine="rust-regex", populate_by_name=True)
+
+
+def fullmatch(pattern: str) -> AfterValidator:
+    """For the definitions' patterns with look-arounds (OBS bucket and path), which only
+    Python's ``re`` runs: ``fullmatch`` keeps ``$`` from accepting a final newline. Pair it
+    with :func:`pattern_schema` so the OpenAPI still states the definition's pattern."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(f"String should match pattern '{pattern}'")
+        return value
+
+    return AfterValidator(check)
+
+
+def pattern_schema(pattern: str, max_length: int) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", "maxLength": max_length, "pattern": pattern})
 
 
 class ErrorBody(BaseModel):

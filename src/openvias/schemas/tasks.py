@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from openvias.schemas.common import CJK, WireModel
+from openvias.schemas.common import CJK, WireModel, fullmatch, pattern_schema
 
 TASK_NAME_PATTERN = r"^[\u4E00-\u9FA5a-zA-Z0-9_-]{1,100}$"
 URL_PATTERN = (
@@ -22,6 +22,25 @@ VERSION_PATTERN = r"^[a-z0-9\.]{3,32}$"
 SERVICE_NAME_PATTERN = f"^[{CJK}a-zA-Z0-9_-]{{1,100}}$"
 TIME_PATTERN = r"^([0-9]{4}-[0-9]{2}-[0-9]{2}T)?[0-9]{2}:[0-9]{2}:[0-9]{2}$"
 _OFFSET_RE = re.compile(r"^(GMT|UTC)?[+-](0\d|1[0-4]):[0-5]\d$")
+
+InputBucket = Annotated[
+    str,
+    StringConstraints(max_length=64),
+    fullmatch(BUCKET_PATTERN),
+    pattern_schema(BUCKET_PATTERN, 64),
+]
+OutputBucket = Annotated[
+    str,
+    StringConstraints(max_length=63),
+    fullmatch(BUCKET_PATTERN),
+    pattern_schema(BUCKET_PATTERN, 63),
+]
+ObsPath = Annotated[
+    str,
+    StringConstraints(max_length=1023),
+    fullmatch(OBS_PATH_PATTERN),
+    pattern_schema(OBS_PATH_PATTERN, 1023),
+]
 
 InputType = Literal["video_source", "obs", "url", "edgecamera", "restful", "vcn"]
 DataCategory = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -37,8 +56,8 @@ class TaskInputVcn(WireModel):
 class TaskInputData(WireModel):
     video_source_id: str | None = Field(None, pattern=r"^[0-9a-z-_]{4,36}$")
     url: str | None = Field(None, max_length=1000, pattern=URL_PATTERN)
-    bucket: str | None = Field(None, max_length=64, pattern=BUCKET_PATTERN)
-    path: str | None = Field(None, max_length=1023, pattern=OBS_PATH_PATTERN)
+    bucket: InputBucket | None = None
+    path: ObsPath | None = None
     stream_name: str | None = Field(None, pattern=r"^[-A-Za-z0-9_]{1,80}$")
     device_id: str | None = Field(
         None,
@@ -89,8 +108,8 @@ class TaskOutputWebhook(WireModel):
 
 
 class TaskOutputObs(WireModel):
-    bucket: str = Field(max_length=63, pattern=BUCKET_PATTERN)
-    path: str = Field(max_length=1023, pattern=OBS_PATH_PATTERN)
+    bucket: OutputBucket
+    path: ObsPath
     data_category: list[DataCategory] | None = Field(None, max_length=10)
 
 

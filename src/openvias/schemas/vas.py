@@ -2,9 +2,8 @@
 shapes it parses (``huawei-api-definitions/VAS/*.json``), and the rule that tells a VAS
 CreateTasks body from a VIAS CreateTask body on the path both operations share.
 
-Patterns are the definitions' with ``\\d``/``\\w`` spelled out in ASCII. Models without
-look-arounds run on the Rust engine, whose ``$`` is the end of the input as in JSON Schema;
-the two with look-arounds (OBS bucket and path) run on Python's and refuse a final newline.
+Patterns are the definitions' with ``\\d``/``\\w`` spelled out in ASCII (the Rust engine's
+are Unicode-aware).
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from openvias.schemas.common import CJK, WireModel
-from openvias.schemas.tasks import BUCKET_PATTERN, OBS_PATH_PATTERN, URL_PATTERN
+from openvias.schemas.tasks import URL_PATTERN, ObsPath, OutputBucket
 
 VAS_SERVICE_NAME_PATTERN = r"^[a-z][a-z-]{0,98}[a-z]$"
 VAS_TASK_ID_PATTERN = r"^([0-9a-f]{32}|task[A-Za-z0-9_]{8})$"
@@ -42,19 +41,7 @@ DataCategory = list[str] | None
 UNIQUE: dict[str, Any] = {"uniqueItems": True}
 
 
-class VasModel(WireModel):
-    model_config = ConfigDict(regex_engine="rust-regex")
-
-
-class _PythonRegexModel(WireModel):
-    """Python's ``$`` also matches before a final newline: refuse that explicitly."""
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_final_newline(cls, value: Any) -> Any:
-        if isinstance(value, str) and value.endswith("\n"):
-            raise ValueError("must not end with a newline")
-        return value
+VasModel = WireModel
 
 
 def _unique(values: list[Any] | None) -> list[Any] | None:
@@ -63,10 +50,10 @@ def _unique(values: list[Any] | None) -> list[Any] | None:
     return values
 
 
-class VasTaskInputData(_PythonRegexModel):
+class VasTaskInputData(VasModel):
     stream_name: str | None = Field(None, pattern=r"^[-A-Za-z0-9_]{1,80}$")
-    bucket: str | None = Field(None, max_length=63, pattern=BUCKET_PATTERN)
-    path: str | None = Field(None, max_length=1023, pattern=OBS_PATH_PATTERN)
+    bucket: OutputBucket | None = None
+    path: ObsPath | None = None
     url: str | None = Field(None, max_length=1000, pattern=URL_PATTERN)
     headers: dict[str, str] | None = Field(None, min_length=1, max_length=10)
     certificate_check: bool | None = None
@@ -119,9 +106,9 @@ class VasTaskInput(VasModel):
         return self
 
 
-class VasTaskOutputObs(_PythonRegexModel):
-    bucket: str = Field(max_length=63, pattern=BUCKET_PATTERN)
-    path: str = Field(max_length=1023, pattern=OBS_PATH_PATTERN)
+class VasTaskOutputObs(VasModel):
+    bucket: OutputBucket
+    path: ObsPath
     data_category: DataCategory = Field(None, max_length=10, json_schema_extra=UNIQUE)
 
     _unique_categories = field_validator("data_category")(_unique)
@@ -134,7 +121,7 @@ class VasTaskOutputDis(VasModel):
     _unique_categories = field_validator("data_category")(_unique)
 
 
-class VasTaskOutputWebhook(_PythonRegexModel):
+class VasTaskOutputWebhook(VasModel):
     url: str = Field(max_length=1000, pattern=URL_PATTERN)
     headers: dict[str, str] = Field(min_length=1, max_length=10)
     data_category: DataCategory = Field(None, max_length=10, json_schema_extra=UNIQUE)

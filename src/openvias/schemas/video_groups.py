@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from openvias.schemas.common import CJK, RESOURCE_ID_PATTERN, WireModel
 
@@ -12,12 +12,8 @@ GROUP_NAME_PATTERN = f"^[{CJK}\\-_a-zA-Z0-9]{{1,20}}$"
 SourceId = Annotated[str, StringConstraints(pattern=RESOURCE_ID_PATTERN)]
 
 
-class VideoCenterRequest(WireModel):
-    """Request bodies of the Video Center. Their patterns need no look-arounds, so they run
-    on the Rust engine, whose ``$`` is the end of the input as in JSON Schema (ECMA-262):
-    Python's ``$`` also matches before a final newline and let ``"name\\n"`` through."""
-
-    model_config = ConfigDict(regex_engine="rust-regex")
+#: Request bodies of the Video Center (see WireModel for the regex engine).
+VideoCenterRequest = WireModel
 
 
 class VideoGroupCreate(VideoCenterRequest):
