@@ -163,6 +163,7 @@ class BatchTaskService:
         batch = await self._lock(batch_id)
         spec = require_service(batch.service_name, batch.service_version)
         now = now_ms()
+        labels = (batch.name, batch.description)
         if body.name is not None and body.name != batch.name:
             if await self.batches.name_taken(self.caller.project_id, body.name, batch.id):
                 raise DuplicateTaskName(f"A batch task named {body.name} exists.", param="name")
@@ -185,13 +186,16 @@ class BatchTaskService:
         else:
             succeeded, errors = len(existing), []
         if body.resource_order_id is not None or body.batch_input is not None:
-            members = await self.tasks.members(batch.id)
-            active = sum(1 for *_, state in members if state in task_states.ACTIVE)
+            counts = (await self.tasks.member_state_counts([batch.id]))[batch.id]
+            active = sum(n for state, n in counts.items() if state in task_states.ACTIVE)
             await self._order_check(spec, batch.resource_order_id, active, batch.id)
         batch.updated_at = now
-        await self.tasks.update_members(
-            batch.id, {"name": batch.name, "description": batch.description, "updated_at": now}
-        )
+        if (batch.name, batch.description) != labels:
+            # Members carry their batch's name and description; everything else they
+            # inherit on read, so a config/output/schedule change writes one row.
+            await self.tasks.update_members(
+                batch.id, {"name": batch.name, "description": batch.description, "updated_at": now}
+            )
         await enqueue(self.session, TASKS_CHANGED, batch.id, {"batch_id": batch.id}, now)
         await self._flush_named(batch.name)
         if body.is_saved_as_template:
@@ -233,7 +237,7 @@ class BatchTaskService:
             raise TaskStateConflict(
                 f"Batch task {batch_id} has member tasks that are {', '.join(busy)}."
             )
-        await self.tasks.delete_tasks([tid for tid, *_ in members])
+        await self.tasks.delete_members(batch.id)
         await enqueue(self.session, TASKS_CHANGED, batch.id, {"batch_id": batch.id}, now_ms())
         await self.session.delete(batch)
         await self.session.flush()

@@ -23,6 +23,8 @@ class EffectiveTask:
     output: dict[str, Any]
     schedule: dict[str, Any] | None
     resource_order_id: str | None
+    #: A batch member changes when its batch does (the batch's row holds what it inherits).
+    updated_at: int
 
     @classmethod
     def of(cls, task: Task, batch: BatchTask | None) -> EffectiveTask:
@@ -40,6 +42,7 @@ class EffectiveTask:
             else (batch.schedule if batch else None),
             resource_order_id=task.resource_order_id
             or (batch.resource_order_id if batch else None),
+            updated_at=max(task.updated_at, batch.updated_at if batch else 0),
         )
 
 
@@ -87,7 +90,7 @@ def task_info(
         state=task.state,
         status=task.status,
         created_at=iso_ms(task.created_at),
-        updated_at=iso_ms(task.updated_at),
+        updated_at=iso_ms(effective.updated_at),
         input=task.input,
         output=effective.output,
         config=effective.config,

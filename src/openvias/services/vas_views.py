@@ -165,7 +165,7 @@ def task_details(
         "edge_pool_id": task.input.get("edge_pool_id"),
         "resource_order_id": effective.resource_order_id,
         "created_at": iso_ms(task.created_at),
-        "updated_at": iso_ms(task.updated_at),
+        "updated_at": iso_ms(effective.updated_at),
         "state": state,
         "status": task.status or (task.state if state != task.state else None),
         "error": VasTaskError(code=task.error_code, message=task.error_message or task.error_code)

@@ -66,8 +66,11 @@ class BatchTaskGroup(Base):
 class Task(Base):
     __tablename__ = "tasks"
     __table_args__ = (
-        Index("ix_tasks_project_created", "project_id", "created_at"),
-        Index("ix_tasks_project_state_created", "project_id", "state", "created_at"),
+        # Pages are ordered by (created_at, id); batch members share one created_at, so the
+        # id must be in the index for a page to be read off it without a sort.
+        Index("ix_tasks_project_created_id", "project_id", "created_at", "id"),
+        Index("ix_tasks_project_state_created_id", "project_id", "state", "created_at", "id"),
+        Index("ix_tasks_resource_order", "resource_order_id"),
         Index("ix_tasks_batch_source", "batch_id", "video_source_id"),
         Index("ix_tasks_video_source", "video_source_id"),
         Index("ix_tasks_desired", "desired_state", "state"),
