@@ -10,9 +10,19 @@ from fastapi import FastAPI
 
 from openvias import __version__
 from openvias.api.handlers import install_error_handlers
-from openvias.api.middleware import BodyGuard
+from openvias.api.middleware import CatchAll, RequestGuard
 from openvias.api.openapi import install_openapi
-from openvias.api.routers import health, identity, video_groups, video_sources
+from openvias.api.routers import (
+    algorithms,
+    batch_tasks,
+    health,
+    identity,
+    tasks,
+    templates,
+    vas,
+    video_groups,
+    video_sources,
+)
 from openvias.api.state import AppState, TokenCache
 from openvias.errors import Conflict
 from openvias.services.bootstrap import bootstrap_if_empty
@@ -52,8 +62,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.openvias = state
     install_error_handlers(app)
-    for module in (health, identity, video_sources, video_groups):
+    for module in (
+        health,
+        identity,
+        video_sources,
+        video_groups,
+        tasks,
+        batch_tasks,
+        templates,
+        algorithms,
+        vas,
+    ):
         app.include_router(module.router)
     install_openapi(app)
-    app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(CatchAll)  # added last: the outermost of ours
     return app

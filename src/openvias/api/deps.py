@@ -16,7 +16,9 @@ from openvias.schemas.common import PROJECT_ID_PATTERN
 from openvias.services.identity import IdentityService, Principal
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
+    # async on purpose: FastAPI runs a plain ``def`` dependency in its thread pool, a
+    # thread hop on every request for what is an attribute read.
     state: AppState = request.app.state.openvias
     return state
 
@@ -24,9 +26,20 @@ def get_state(request: Request) -> AppState:
 State = Annotated[AppState, Depends(get_state)]
 
 
-async def get_session(state: State) -> AsyncIterator[AsyncSession]:
-    """One transaction per request, committed when the endpoint returns."""
+_READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
+
+
+async def get_session(request: Request, state: State) -> AsyncIterator[AsyncSession]:
+    """One transaction per request, committed when the endpoint returns.
+
+    On PostgreSQL a GET or HEAD runs in autocommit instead: at READ COMMITTED every
+    statement sees its own snapshot either way, and it saves the BEGIN and COMMIT round
+    trips (measured: ShowVideoSourceDetail -25 % CPU, about half the latency). SQLite
+    keeps the transaction: there a read transaction is one consistent snapshot, and
+    switching aiosqlite to autocommit costs more than it saves."""
     async with state.sessionmaker() as session:
+        if request.method in _READ_ONLY_METHODS and state.engine.dialect.name == "postgresql":
+            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         try:
             yield session
             await session.commit()

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
+from openvias.api.openapi import documented_methods
 from openvias.errors import (
     Conflict,
+    Forbidden,
     InternalError,
     InvalidParameter,
     MethodNotAllowed,
@@ -41,9 +45,13 @@ def error_body(error: OpenViasError) -> dict[str, Any]:
     }
 
 
-def error_response(error: OpenViasError) -> JSONResponse:
-    headers = {"WWW-Authenticate": "X-Auth-Token"} if isinstance(error, Unauthorized) else None
-    return JSONResponse(error_body(error), status_code=error.status_code, headers=headers)
+def error_response(error: OpenViasError, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    merged = dict(headers or {})
+    if isinstance(error, Unauthorized):
+        merged.setdefault("WWW-Authenticate", "X-Auth-Token")
+    elif isinstance(error, ServiceUnavailable):
+        merged.setdefault("Retry-After", "1")
+    return JSONResponse(error_body(error), status_code=error.status_code, headers=merged or None)
 
 
 def validation_error(exc: RequestValidationError) -> InvalidParameter:
@@ -80,13 +88,22 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(validation_error(exc))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error_response(_from_http_status(exc.status_code, str(exc.detail)))
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return error_response(_from_http_status(request, exc), headers)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
         log.info("integrity error mapped to 409: %s", exc.orig)
         return error_response(Conflict("The request conflicts with an existing object."))
+
+    @app.exception_handler(DataError)
+    async def _data(_: Request, exc: DataError) -> JSONResponse:
+        # A value the schema let through but the database cannot store (e.g. out of range).
+        log.warning("data error mapped to 400: %s", exc.orig)
+        return error_response(InvalidParameter("A parameter value cannot be stored."))
 
     @app.exception_handler(OperationalError)
     async def _operational(_: Request, exc: OperationalError) -> JSONResponse:
@@ -99,17 +116,50 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(InternalError("An internal error occurs."))
 
 
-def _from_http_status(status: int, detail: str) -> OpenViasError:
+_PROBED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods of this resource, for ``Allow``: those the OpenAPI document declares on
+    its path; for an undocumented path, every method the router would dispatch there
+    (Starlette's own ``Allow`` names only the first matching route's methods, while e.g.
+    PUT and DELETE are separate routes)."""
+    documented = documented_methods(request.app, request.scope["path"])
+    if documented is not None:
+        return documented
+    routes = request.app.router.routes
+    allowed = []
+    for method in _PROBED_METHODS:
+        probe: dict[str, Any] = {
+            "type": "http",
+            "method": method,
+            "path": request.scope["path"],
+            "root_path": request.scope.get("root_path", ""),
+            "headers": [],
+            "query_string": b"",
+        }
+        if any(route.matches(probe)[0] == Match.FULL for route in routes):
+            allowed.append(method)
+    return allowed
+
+
+def _from_http_status(request: Request, exc: StarletteHTTPException) -> OpenViasError:
+    status, detail = exc.status_code, str(exc.detail)
+    where = f"{request.method} {request.url.path}"
     if status == 404:
-        return NotFound("The requested resource does not exist.", detail=detail)
+        return NotFound("The requested resource does not exist.", detail=f"No API matches {where}.")
     if status == 405:
-        return MethodNotAllowed("The request method is not supported by this resource.")
+        return MethodNotAllowed(detail=f"{where} is not supported by this resource.")
     if status == 413:
         return PayloadTooLarge()
     if status == 415:
         return UnsupportedMediaType()
-    if status in (401, 403):
+    if status == 401:
         return Unauthorized(detail)
+    if status == 403:
+        return Forbidden(detail)
+    if status == 503:
+        return ServiceUnavailable(detail)
     if status < 500:
         return InvalidParameter(detail)
     return InternalError()

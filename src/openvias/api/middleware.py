@@ -1,13 +1,33 @@
-"""ASGI guard for request bodies: size limit (413) and JSON-only content (415)."""
+"""ASGI guards: request checks (NUL characters, 413 size limit, 415 JSON only) and the
+last-resort 500."""
 
 from __future__ import annotations
+
+import logging
+import re
+from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openvias.api.handlers import error_response
-from openvias.errors import OpenViasError, PayloadTooLarge, UnsupportedMediaType
+from openvias.errors import (
+    InternalError,
+    InvalidParameter,
+    OpenViasError,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 
+log = logging.getLogger(__name__)
+
+#: A rejected body up to this size is read and discarded so that the client, which is
+#: usually still sending, gets the error response instead of a reset connection.
+_DRAIN_LIMIT = 8 * 1024 * 1024
+#: Methods whose body the API reads; a body of any other method is size-limited only.
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_NUL_MESSAGE = "A parameter contains a NUL character."
+#: A ``\\u0000`` escape that is not itself escaped (an even run of backslashes before it).
+_JSON_NUL = re.compile(rb"(?:^|[^\\])(?:\\\\)*\\u0000")
 
 
 def _is_json(content_type: str) -> bool:
@@ -15,54 +35,153 @@ def _is_json(content_type: str) -> bool:
     return media == "application/json" or media.endswith("+json")
 
 
-class BodyGuard:
+class RequestGuard:
+    """Checks what every route would otherwise have to: no NUL character in the path, the
+    query or a JSON string (PostgreSQL cannot store one; SQLite would, so both refuse it
+    here alike), and a body of at most ``max_body_bytes`` whether or not a Content-Length
+    was sent (chunked uploads included), JSON only for POST/PUT/PATCH. A body is read
+    whole before the app runs and replayed to it; requests without one (no Transfer-Encoding
+    and no or a zero Content-Length) go straight through."""
+
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        length_header = headers.get(b"content-length")
-        content_type = headers.get(b"content-type", b"").decode("latin-1")
+        nul_param = _nul_parameter(scope)
+        if nul_param is not None:
+            nul = InvalidParameter(_NUL_MESSAGE, param=nul_param)
+            await self._reject(scope, receive, send, nul, _DRAIN_LIMIT)
+            return
+        length_header: bytes | None = None
+        chunked = False
+        content_type = ""
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                length_header = value
+            elif name == b"content-type":
+                content_type = value.decode("latin-1")
+            elif name == b"transfer-encoding":
+                chunked = True
         try:
             length = int(length_header) if length_header is not None else None
         except ValueError:
             length = None
-        error: OpenViasError | None = None
-        if length is not None and length > self.max_body_bytes:
-            error = PayloadTooLarge(f"The body has {length} bytes; at most 1 MiB is accepted.")
-        elif content_type and not _is_json(content_type) and length != 0:
-            error = UnsupportedMediaType(f"Content-Type {content_type!r} is not JSON.")
-        if error is not None:
-            await _drain(receive, length)
-            await error_response(error)(scope, receive, send)
+        if not chunked and not length:
+            await self.app(scope, receive, send)
             return
-        await self.app(scope, _limited(receive, self.max_body_bytes), send)
+        if length is not None and length > self.max_body_bytes:
+            await self._reject(scope, receive, send, self._too_large(length), length)
+            return
+        if scope["method"] in _BODY_METHODS and not _is_json(content_type):
+            what = f"Content-Type {content_type!r}" if content_type else "No Content-Type"
+            error = UnsupportedMediaType(f"{what}: the request body must be application/json.")
+            await self._reject(scope, receive, send, error, length)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                await _drain(receive, size)
+                await error_response(self._too_large(None))(scope, receive, send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        if _JSON_NUL.search(body):
+            nul = InvalidParameter(_NUL_MESSAGE, param="body")
+            await error_response(nul)(scope, receive, send)
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+    def _too_large(self, length: int | None) -> PayloadTooLarge:
+        limit = f"at most {self.max_body_bytes} bytes are accepted"
+        if length is None:
+            return PayloadTooLarge(f"The request body exceeds the limit: {limit}.")
+        return PayloadTooLarge(f"The body has {length} bytes; {limit}.")
+
+    @staticmethod
+    async def _reject(
+        scope: Scope, receive: Receive, send: Send, error: OpenViasError, length: int | None
+    ) -> None:
+        if length is not None and length <= _DRAIN_LIMIT:
+            await _drain(receive, 0)
+        await error_response(error)(scope, receive, send)
 
 
-def _limited(receive: Receive, limit: int) -> Receive:
-    seen = 0
+def _nul_parameter(scope: Scope) -> str | None:
+    """The name of a path or query parameter that holds a NUL character, if any."""
+    if "\x00" in scope["path"]:
+        return "path"
+    query: bytes = scope["query_string"]
+    if b"%00" not in query and b"\x00" not in query:
+        return None
+    for key, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        if "\x00" in key or "\x00" in value:
+            return key.replace("\x00", "") or "query"
+    return None
 
-    async def wrapped() -> Message:
-        nonlocal seen
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
+
+
+async def _drain(receive: Receive, seen: int) -> None:
+    """Discard the rest of a rejected body, up to ``_DRAIN_LIMIT`` bytes in all."""
+    while seen <= _DRAIN_LIMIT:
         message = await receive()
-        if message["type"] == "http.request":
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                raise PayloadTooLarge("The request body exceeds 1 MiB.")
-        return message
-
-    return wrapped
+        if message["type"] != "http.request":
+            return
+        seen += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
-async def _drain(receive: Receive, length: int | None) -> None:
-    """Read a small rejected body so the connection stays usable; never a large one."""
-    if length is None or length > 1024 * 1024 * 8:
-        return
-    more = True
-    while more:
-        message = await receive()
-        more = message.get("more_body", False) and message["type"] == "http.request"
+class CatchAll:
+    """Outermost guard: an exception nothing else handled becomes the VIAS 500 body (no
+    traceback on the wire, one in the log) instead of propagating to the server."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                raise
+            if isinstance(exc, OpenViasError):
+                error: OpenViasError = exc
+            else:
+                log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+                error = InternalError("An internal error occurs.")
+            await error_response(error)(scope, receive, send)
