@@ -23,7 +23,11 @@ TYPE_CONFIG = "<type_config><url_address>http://example.com/a.mp4</url_address><
 #   depend on `type` (the VIAS definitions type it as a plain string);
 # - CreateVideoGroup, UpdateVideoGroup: `video_source_ids` must name existing sources;
 # - POST /v3/auth/tokens: `scope.project` and `user.domain` need an id or a name, which the
-#   generated schema does not express (both properties are optional there).
+#   generated schema does not express (both properties are optional there);
+# - Task Center creates and updates: the fields `input.data[]` requires depend on
+#   `input.type`, `output` needs at least one enabled output, `config.common` is checked
+#   against the algorithm's own config model, the service must exist in the catalogue, and
+#   sources, groups and resource orders must exist (all are 400 with the field named).
 CONFIG = """
 [parameters]
 "path.project_id" = "{project_id}"
@@ -44,6 +48,13 @@ include-operation-id = [
 checks.positive_data_acceptance.expected-statuses = ["2xx", 400, 401, 403, 404, 409]
 
 [[operations]]
+include-operation-id = [
+  "CreateTask", "UpdateTask", "CreateBatchTask", "UpdateBatchTask",
+  "CreateBatchTaskFromTemplate", "VasUpdateTask"
+]
+checks.positive_data_acceptance.expected-statuses = ["2xx", 400, 401, 403, 404, 409]
+
+[[operations]]
 include-path = "/v3/auth/tokens"
 include-method = "POST"
 checks.positive_data_acceptance.expected-statuses = ["2xx", 400, 401, 404]
@@ -57,6 +68,13 @@ parameters = {{ "path.video_source_id" = "{source_id}" }}
 [[operations]]
 include-operation-id = ["ShowVideoGroupDetail", "UpdateVideoGroup"]
 parameters = {{ "path.video_group_id" = "{group_id}" }}
+
+[[operations]]
+include-operation-id = [
+  "CreateTask", "UpdateTask", "CreateBatchTask", "UpdateBatchTask",
+  "CreateBatchTaskFromTemplate", "VasUpdateTask"
+]
+checks.positive_data_acceptance.expected-statuses = ["2xx", 400, 401, 403, 404, 409]
 
 [[operations]]
 include-path = "/v3/auth/tokens"

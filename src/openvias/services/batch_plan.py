@@ -72,7 +72,7 @@ async def resolve(session: AsyncSession, project_id: str, batch_input: BatchInpu
             .where(VideoGroupMember.group_id.in_(known_groups))
             .order_by(VideoSource.created_at)
         )
-        for group_id, source_id in rows.tuples():
+        for group_id, source_id in rows:
             membership.add((group_id, source_id))
             by_group[group_id].append(source_id)
     listed = {s.video_source_id for g in entries for s in g.video_source_list}

@@ -16,6 +16,7 @@ from pydantic import Discriminator, Tag
 
 from openvias.api.deps import CurrentProject, Session
 from openvias.api.handlers import PROJECT_ERRORS
+from openvias.api.routers.tasks import caller
 from openvias.domain.task_states import Command
 from openvias.schemas.tasks import TaskCreate, TaskIdItem, TasksCreated
 from openvias.schemas.vas import (
@@ -35,7 +36,7 @@ from openvias.schemas.vas_responses import (
     VasTaskList,
     VasTaskShown,
 )
-from openvias.services.tasks import Caller, TaskService
+from openvias.services.tasks import TaskService
 from openvias.services.vas import VasTaskService
 from openvias.services.vas_views import stored_states
 from openvias.store.repositories.vas_tasks import ServiceTaskQuery
@@ -54,10 +55,6 @@ CreateServicePath = Annotated[
     str, Path(min_length=1, max_length=100, pattern=r"^[a-zA-Z0-9\u4e00-\u9fa5,\-_]{1,100}$")
 ]
 ACCEPTED: dict[int | str, dict[str, Any]] = {202: {"description": "Accepted; no body."}}
-
-
-def caller(project: CurrentProject) -> Caller:
-    return Caller(project.project_id, project.principal.user_name)
 
 
 # -- the shared create route ----------------------------------------------------------------

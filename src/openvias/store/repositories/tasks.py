@@ -108,7 +108,7 @@ class TaskRepository:
             .outerjoin(VideoSource, VideoSource.id == Task.video_source_id)
             .order_by(*ordering)
         )
-        return [(task, name) for task, name in rows.tuples()], total
+        return [(task, name) for task, name in rows], total
 
     async def count_active_with_order(
         self,
@@ -154,7 +154,7 @@ class TaskRepository:
             .where(Task.batch_id.in_(list(batch_ids)))
             .group_by(Task.batch_id, Task.state)
         )
-        for batch_id, state, n in rows.tuples():
+        for batch_id, state, n in rows:
             if batch_id is not None:
                 result[batch_id][state] = n
         return result
@@ -166,7 +166,7 @@ class TaskRepository:
                 Task.batch_id == batch_id
             )
         )
-        return [(tid, sid or "", roi, state) for tid, sid, roi, state in rows.tuples()]
+        return [(tid, sid or "", roi, state) for tid, sid, roi, state in rows]
 
     async def set_member_states(
         self, batch_id: str, from_states: Iterable[str], state: str, desired: str, now: int
@@ -261,7 +261,7 @@ class BatchTaskRepository:
             .where(BatchTaskGroup.batch_id.in_(list(batch_ids)))
             .order_by(BatchTaskGroup.position)
         )
-        for batch_id, name in rows.tuples():
+        for batch_id, name in rows:
             result[batch_id].append(name)
         return result
 
@@ -274,7 +274,7 @@ class BatchTaskRepository:
             .where(BatchTaskGroup.group_id.in_(list(group_ids)))
             .group_by(BatchTaskGroup.group_id)
         )
-        for group_id, n in rows.tuples():
+        for group_id, n in rows:
             result[group_id] = n
         return result
 

@@ -90,7 +90,7 @@ class VideoGroupRepository:
             .where(VideoGroupMember.source_id.in_(list(source_ids)))
             .order_by(VideoGroup.created_at, VideoGroup.id)
         )
-        for source_id, group in rows.tuples():
+        for source_id, group in rows:
             result[source_id].append(group)
         return result
 
@@ -109,7 +109,7 @@ class VideoGroupRepository:
             .where(VideoGroupMember.group_id.in_(list(group_ids)))
             .group_by(VideoGroupMember.group_id, VideoSource.status, VideoSource.type)
         )
-        for group_id, status, source_type, n in rows.tuples():
+        for group_id, status, source_type, n in rows:
             counts = result[group_id]
             counts.num_video_source += n
             counts.by_status[status] = counts.by_status.get(status, 0) + n
@@ -122,7 +122,7 @@ class VideoGroupRepository:
             .where(BatchTaskGroup.group_id.in_(list(group_ids)))
             .group_by(BatchTaskGroup.group_id)
         )
-        for group_id, n in batches.tuples():
+        for group_id, n in batches:
             result[group_id].num_batch_task = n
         return result
 

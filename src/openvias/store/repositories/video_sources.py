@@ -150,7 +150,7 @@ class VideoSourceRepository:
                 .where(Task.video_source_id.in_(list(source_ids)))
                 .group_by(Task.video_source_id)
             )
-            for source_id, n in rows.tuples():
+            for source_id, n in rows:
                 if source_id is not None:
                     result[source_id] = n
         return result
