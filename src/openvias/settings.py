@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = Field(24 * 3600, ge=60, le=7 * 24 * 3600)
     signature_max_skew_seconds: int = Field(15 * 60, ge=1, le=3600)
     max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    max_batch_body_bytes: int = Field(
+        32 * 1024 * 1024, ge=1024, description="Limit for batch-task bodies (100x100 sources)."
+    )
     auth_cache_seconds: float = Field(
         5.0, ge=0, le=60, description="How long a verified token stays cached in-process."
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,28 @@ def test_body_over_one_mib_is_413(client: httpx.Client, server: Server) -> None:
     assert_vias_error(chunked, 413)
     # The connection (or a new one) still serves requests afterwards.
     assert client.get("/healthz").status_code == 200
+
+
+def test_batch_task_bodies_may_exceed_one_mib_up_to_their_own_limit(
+    client: httpx.Client, server: Server
+) -> None:
+    # given a 1.5 MiB CreateBatchTask body (100 x 100 sources with ROIs reach about 1.5 MB)
+    url = f"/v2/{server.project_id}/batch-tasks"
+    padding = "x" * (1536 * 1024)
+    body = b'{"name": "big", "description": "' + padding.encode() + b'"}'
+    # when it is sent, then it passes the size guard and fails validation on its content
+    response = client.post(url, content=body, headers={"Content-Type": "application/json"})
+    assert_vias_error(response, 400)
+    # and a body announced over the batch limit (32 MiB) is refused before it is sent
+    host, port = server.base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(
+            f"POST {url} HTTP/1.1\r\nHost: {host}\r\nX-Auth-Token: {server.token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {33 * 1024 * 1024}\r\n\r\n".encode()
+        )
+        head = sock.recv(65536).decode("latin-1")
+    assert head.startswith("HTTP/1.1 413"), head
+    assert "VIAS.00090413" in head
 
 
 def test_small_chunked_body_is_accepted(client: httpx.Client, server: Server) -> None:
