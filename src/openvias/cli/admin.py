@@ -26,7 +26,7 @@ DomainOption = Annotated[
 ]
 
 
-def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+def run_in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     from openvias.store.db import create_engine, create_sessionmaker, transaction
     from openvias.store.migrate import upgrade_to_head
 
@@ -63,7 +63,7 @@ def create_user(
         typer.echo("openvias: error: give --password-stdin and the password on stdin", err=True)
         raise typer.Exit(code=2)
     password = sys.stdin.readline().rstrip("\r\n")
-    created = _run(lambda s: IdentityService(s).create_user(domain, user, password))
+    created = run_in_transaction(lambda s: IdentityService(s).create_user(domain, user, password))
     typer.echo(json.dumps({"id": created.id, "name": created.name, "domain": domain}))
 
 
@@ -73,7 +73,7 @@ def create_project(
     name: Annotated[str, typer.Option(help="Project name.")],
 ) -> None:
     """Create a project and print its id."""
-    project = _run(lambda s: IdentityService(s).create_project(domain, name))
+    project = run_in_transaction(lambda s: IdentityService(s).create_project(domain, name))
     typer.echo(json.dumps({"id": project.id, "name": project.name, "domain": domain}))
 
 
@@ -96,7 +96,7 @@ def grant(
             "project_id": found_project.id,
         }
 
-    typer.echo(json.dumps(_run(work)))
+    typer.echo(json.dumps(run_in_transaction(work)))
 
 
 @app.command("create-access-key")
@@ -111,4 +111,4 @@ def create_access_key(
         access, secret = await identity.create_access_key(await identity.find_user(user, domain))
         return {"access": access, "secret": secret}
 
-    typer.echo(json.dumps(_run(work)))
+    typer.echo(json.dumps(run_in_transaction(work)))

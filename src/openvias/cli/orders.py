@@ -2,44 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from openvias.errors import OpenViasError
+from openvias.cli.admin import run_in_transaction
 from openvias.services.resource_orders import ResourceOrderService, order_view
-from openvias.settings import Settings
 
 app = typer.Typer(help="Manage resource orders of commercial algorithms.", no_args_is_help=True)
-
-T = TypeVar("T")
-
-
-def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    from openvias.store.db import create_engine, create_sessionmaker, transaction
-    from openvias.store.migrate import upgrade_to_head
-
-    async def go() -> T:
-        settings = Settings()
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(settings.resolved_database_url)
-        try:
-            await upgrade_to_head(engine)
-            async with transaction(create_sessionmaker(engine)) as session:
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    try:
-        return asyncio.run(go())
-    except OpenViasError as exc:
-        typer.echo(f"openvias: error: {exc.message}", err=True)
-        raise typer.Exit(code=2) from exc
 
 
 def _epoch_ms(text: str) -> int:
@@ -81,7 +54,7 @@ def create_order(
         created = await ResourceOrderService(session).create(project, service, max_tasks, expiry)
         return _view(created)
 
-    typer.echo(json.dumps(_run(work)))
+    typer.echo(json.dumps(run_in_transaction(work)))
 
 
 @app.command("list-orders")
@@ -91,7 +64,7 @@ def list_orders(project: Annotated[str, typer.Option(help="Project name or id.")
     async def work(session: AsyncSession) -> list[dict[str, Any]]:
         return [_view(order) for order in await ResourceOrderService(session).list(project)]
 
-    typer.echo(json.dumps({"orders": _run(work)}))
+    typer.echo(json.dumps({"orders": run_in_transaction(work)}))
 
 
 @app.command("delete-order")
@@ -101,4 +74,4 @@ def delete_order(order_id: Annotated[str, typer.Option("--id", help="Order id.")
     async def work(session: AsyncSession) -> dict[str, Any]:
         return _view(await ResourceOrderService(session).delete(order_id))
 
-    typer.echo(json.dumps({"deleted": _run(work)}))
+    typer.echo(json.dumps({"deleted": run_in_transaction(work)}))

@@ -4,6 +4,7 @@ TaskOutput, TaskSchedule, TaskServiceConfig) and the single-task bodies and resp
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -85,6 +86,18 @@ _REQUIRED_BY_TYPE: dict[str, tuple[str, ...]] = {
 }
 
 
+def check_fields_of_type(
+    input_type: str, data: Sequence[object], vcn: object, required: dict[str, tuple[str, ...]]
+) -> None:
+    """The data fields an input type needs (VIAS and VAS inputs alike)."""
+    for entry in data:
+        for name in required[input_type]:
+            if getattr(entry, name) is None:
+                raise ValueError(f"input.data[].{name} is required for type {input_type}")
+    if input_type == "vcn" and vcn is None:
+        raise ValueError("input.vcn is required for type vcn")
+
+
 class TaskInput(WireModel):
     type: InputType
     data: list[TaskInputData] = Field(min_length=1, max_length=50)
@@ -92,12 +105,7 @@ class TaskInput(WireModel):
 
     @model_validator(mode="after")
     def _fields_of_type(self) -> TaskInput:
-        for entry in self.data:
-            for name in _REQUIRED_BY_TYPE[self.type]:
-                if getattr(entry, name) is None:
-                    raise ValueError(f"input.data[].{name} is required for type {self.type}")
-        if self.type == "vcn" and self.vcn is None:
-            raise ValueError("input.vcn is required for type vcn")
+        check_fields_of_type(self.type, self.data, self.vcn, _REQUIRED_BY_TYPE)
         return self
 
 

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from openvias.schemas.common import CJK, WireModel
-from openvias.schemas.tasks import URL_PATTERN, ObsPath, OutputBucket
+from openvias.schemas.tasks import URL_PATTERN, ObsPath, OutputBucket, check_fields_of_type
 
 VAS_SERVICE_NAME_PATTERN = r"^[a-z][a-z-]{0,98}[a-z]$"
 VAS_TASK_ID_PATTERN = r"^([0-9a-f]{32}|task[A-Za-z0-9_]{8})$"
@@ -97,12 +97,7 @@ class VasTaskInput(VasModel):
 
     @model_validator(mode="after")
     def _fields_of_type(self) -> VasTaskInput:
-        for entry in self.data:
-            for name in _REQUIRED_BY_TYPE[self.type]:
-                if getattr(entry, name) is None:
-                    raise ValueError(f"input.data[].{name} is required for type {self.type}")
-        if self.type == "vcn" and self.vcn is None:
-            raise ValueError("input.vcn is required for type vcn")
+        check_fields_of_type(self.type, self.data, self.vcn, _REQUIRED_BY_TYPE)
         return self
 
 
