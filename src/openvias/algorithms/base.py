@@ -1,0 +1,117 @@
+"""The contract between the engine and an analysis algorithm.
+
+The engine decodes a stream, and every ``video_sampling_interval`` seconds hands the
+algorithm one :class:`Sample`. A sample is a *short burst*: the frame at the sampling instant
+(``frames[0]``, the key frame) optionally followed by one or two frames decoded right after it
+(e.g. 33 ms and 66 ms later at 30 fps). A burst is cheap when the decoder is already decoding
+every frame (files, RTSP) and gives an algorithm a flicker cue that 1 frame/s cannot; it is
+not required: a single-frame sample is always valid, and algorithms fall back on cues across
+samples (and, when nothing changes at all, on single-frame cues).
+
+``process`` returns *alarms*, not per-frame detections: an algorithm confirms a target over
+several samples before it reports it and then stays quiet for that target until it has gone
+(one alarm per onset). The engine turns every returned :class:`Detection` list into one alarm
+event; an empty list means "nothing to report now".
+
+This module imports nothing of openvias but the domain, and nothing from the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import NDArray
+
+#: One decoded picture: height x width x 3, uint8, OpenCV's BGR channel order.
+Frame = NDArray[np.uint8]
+
+#: VIAS ``state`` values of the smoke-and-fire service (event_type 393216).
+STATE_FIRE = 1
+STATE_SMOKE = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One sampling instant: a burst of 1-3 closely spaced frames of the same size.
+
+    ``timestamps`` are stream seconds, one per frame, non-decreasing; ``frames[0]`` is the
+    frame at the sampling instant and the one alarm images are rendered on.
+    """
+
+    frames: tuple[Frame, ...]
+    timestamps: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if not self.frames:
+            raise ValueError("a sample needs at least one frame")
+        if len(self.frames) != len(self.timestamps):
+            raise ValueError("a sample needs exactly one timestamp per frame")
+        shape = self.frames[0].shape
+        if len(shape) != 3 or shape[2] != 3:
+            raise ValueError(f"frames must be H x W x 3 BGR arrays, got shape {shape}")
+        for frame in self.frames:
+            if frame.shape != shape or frame.dtype != np.uint8:
+                raise ValueError("all frames of a sample must be uint8 and of the same shape")
+        if any(b < a for a, b in zip(self.timestamps, self.timestamps[1:], strict=False)):
+            raise ValueError("timestamps must not decrease")
+
+    @classmethod
+    def single(cls, frame: Frame, timestamp: float) -> Sample:
+        return cls(frames=(frame,), timestamps=(timestamp,))
+
+    @property
+    def key(self) -> Frame:
+        """The frame at the sampling instant."""
+        return self.frames[0]
+
+    @property
+    def timestamp(self) -> float:
+        return self.timestamps[0]
+
+    @property
+    def width(self) -> int:
+        return int(self.frames[0].shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.frames[0].shape[0])
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """One target of an alarm: a VIAS ``state`` and a box in key-frame pixels.
+
+    (x, y) is the top-left corner, origin top-left of the full-resolution frame; ``score``
+    is the algorithm's confidence in [0, 1].
+    """
+
+    state: int
+    x: int
+    y: int
+    w: int
+    h: int
+    score: float
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return (self.x + self.w / 2, self.y + self.h / 2)
+
+
+@runtime_checkable
+class Algorithm(Protocol):
+    """An analysis algorithm: one instance per video stream, called from one thread.
+
+    - ``process(sample)`` is called once per sample, in stream order. It returns the targets
+      of an alarm that starts at this sample, or ``[]``. It must not keep references to the
+      sample's frames beyond what it needs (it may keep downscaled copies).
+    - ``reset()`` forgets all history (background, confirmation, cooldown); the engine calls
+      it when the stream restarts or jumps (reconnect, seek, resolution change), so that
+      stale history never confirms a target.
+    - Exceptions are bugs: the engine logs them, resets the algorithm and carries on.
+    """
+
+    def reset(self) -> None: ...
+
+    def process(self, sample: Sample) -> list[Detection]: ...

@@ -1,0 +1,302 @@
+"""Flame cues: colour, light, shape and flicker of fire-coloured regions.
+
+All work happens on downscaled frames (``SmokeFireParams.analysis_side``, 320 px by default).
+
+1. **Flame pixels** (after Chen, Wu & Chiou 2004 and Celik & Demirel 2009). A flame emits
+   light: its body has a strong red channel (R >= ``min_red``), R >= G > B, an orange to
+   yellow hue (10-64 degrees) and a clear saturation; its core burns out to near white
+   (V >= 235, low saturation, G high) and counts only next to body pixels. Opening then
+   closing the mask and taking connected components gives one region per flame.
+2. **Static cues** of a region, each a ramp in [0, 1]: ``bright`` (90th percentile of V:
+   flames are among the brightest things in view), ``vertical`` (horizontal over vertical
+   gradient energy along the region: flame tongues rise, so their edges run up and down,
+   whereas sunsets, skylines and sky bands are horizontal), ``irregular`` (perimeter^2 over
+   4 pi area: a flame is ragged, a lamp or a window is round or rectangular) and ``size``.
+   ``static`` is the weakest of them.
+3. **Temporal cues.** Flames flicker at ~10 Hz: within a burst (frames ~33 ms apart) part
+   of a flame's pixels toggle or change brightness, while a lamp, a red wall or a sunset
+   does not change. ``flicker`` is the fraction of changed pixels around the region minus
+   the largest such fraction over the whole frame (so camera shake and lighting changes do
+   not count); ``sample_change`` is the same measure between this sample and the previous
+   one (1 s apart), weaker evidence because everything that moves changes in 1 s. Pairs of
+   identical frames (duplicated by the encoder) carry no information and are skipped. A
+   region that vanishes within a burst is a *blinking light* (neon, indicator, bulbs) and
+   is rejected, as is a region of about the same box for ``blink_memory`` samples after:
+   real flames do not go out in 33 ms.
+4. **Decision.** If the frames carry temporal information (a burst pair or the previous
+   sample differs from this one at all), a region needs a ``temporal`` score *and* a
+   moderate ``static`` score: in live video a fire-coloured thing that does not flicker is
+   not a fire. If nothing changes anywhere (a still picture fed repeatedly, a frozen
+   stream), temporal cues are unavailable and the decision degrades to the static cues
+   alone, every one of them at the top of its ramp, with half the score.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import cast
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+BoolMap = NDArray[np.bool_]
+U8 = NDArray[np.uint8]
+F32 = NDArray[np.float32]
+Box = tuple[int, int, int, int]
+
+_K3 = np.ones((3, 3), np.uint8)
+_K5 = np.ones((5, 5), np.uint8)
+
+
+@dataclass(frozen=True, slots=True)
+class FlameParams:
+    min_red: int = 190
+    hue_range: tuple[int, int] = (5, 32)  # OpenCV hue units (2 degrees)
+    min_body_saturation: int = 90
+    core_value: int = 235
+    core_green: int = 200
+    min_area: int = 20  # analysis pixels
+    # static cues: ramps (low, high); a still picture needs every cue at its high end
+    bright_ramp: tuple[float, float] = (200.0, 240.0)  # 90th percentile of V
+    vertical_ramp: tuple[float, float] = (0.5, 0.9)  # sum |d/dx| / sum |d/dy|
+    irregular_ramp: tuple[float, float] = (1.2, 1.8)  # perimeter^2 / (4 pi area)
+    size_ramp: tuple[float, float] = (20.0, 200.0)  # analysis pixels
+    # temporal cues
+    flicker_ramp: tuple[float, float] = (0.05, 0.20)
+    sample_change_ramp: tuple[float, float] = (0.25, 0.60)
+    sample_change_weight: float = 0.6
+    change_level: int = 20  # |delta V| that counts as a changed pixel
+    informative_diff: float = 0.1  # mean |delta gray| below which two frames are duplicates
+    max_global_change: float = 0.3  # changed fraction of the frame above which the camera moved
+    blink_ratio: float = 0.15
+    blink_min_area: int = 40
+    blink_memory: int = 10  # samples during which a blinking light stays suspect
+    blink_iou: float = 0.4  # box overlap that makes a region "the same light"
+    live_static_min: float = 0.3
+    live_temporal_min: float = 0.5
+    live_accept: float = 0.6
+
+
+@dataclass(slots=True)
+class FlameRegion:
+    """A fire candidate in analysis pixels, with the cues that decided it."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+    area: int
+    score: float
+    cues: dict[str, float] = field(default_factory=dict)
+
+
+def box_iou(a: Box, b: Box) -> float:
+    """Intersection over union of two (x, y, w, h) boxes."""
+    ix = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    iy = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    if ix <= 0 or iy <= 0:
+        return 0.0
+    inter = ix * iy
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+
+
+def ramp(value: float, low: float, high: float) -> float:
+    """0 at or below ``low``, 1 at or above ``high``, linear in between."""
+    if value <= low:
+        return 0.0
+    if value >= high:
+        return 1.0
+    return (value - low) / (high - low)
+
+
+@dataclass(slots=True)
+class _Frame:
+    """Per-frame planes shared by the cues."""
+
+    value: U8
+    gray: U8
+    mask: BoolMap
+
+
+def flame_mask(bgr: U8, hsv: U8, p: FlameParams) -> BoolMap:
+    """Flame pixels of one frame (body plus the burnt-out core next to it)."""
+    b, g, r = cv2.split(bgr)
+    h, s, v = cv2.split(hsv)
+    ordered = (r >= g) & (g > b)
+    body = (
+        ordered
+        & (r >= p.min_red)
+        & (h >= p.hue_range[0])
+        & (h <= p.hue_range[1])
+        & (s >= p.min_body_saturation)
+    )
+    core = (v >= p.core_value) & (r >= g) & (g >= b) & (g >= p.core_green) & ~body
+    if core.any():
+        near_body = cv2.dilate(body.view(np.uint8), _K5).view(bool)
+        body = body | (core & near_body)
+    m = cv2.morphologyEx(body.view(np.uint8), cv2.MORPH_OPEN, _K3)
+    m = cv2.morphologyEx(m, cv2.MORPH_CLOSE, _K5)
+    return m.view(bool)
+
+
+def _prepare(bgr: U8, p: FlameParams) -> _Frame:
+    hsv = cast(U8, cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV))
+    gray = cast(U8, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY))
+    return _Frame(value=hsv[..., 2].copy(), gray=gray, mask=flame_mask(bgr, hsv, p))
+
+
+def _informative(a: _Frame, b: _Frame, p: FlameParams) -> bool:
+    diff = cv2.absdiff(a.gray, b.gray)
+    return float(diff.mean()) > p.informative_diff
+
+
+def _changed(a: _Frame, b: _Frame, p: FlameParams) -> BoolMap:
+    """Pixels whose flame label toggles or whose brightness jumps between a and b."""
+    jump = cast(U8, cv2.absdiff(a.value, b.value)) > p.change_level
+    return cast(BoolMap, jump | (a.mask != b.mask))
+
+
+class FlameCues:
+    """Stateful flame analysis over a stream of (downscaled) samples."""
+
+    def __init__(self, params: FlameParams | None = None) -> None:
+        self.params = params or FlameParams()
+        self._previous: _Frame | None = None
+        self._blinks: deque[list[Box]] = deque(maxlen=self.params.blink_memory)
+
+    def reset(self) -> None:
+        self._previous = None
+        self._blinks.clear()
+
+    def analyse(self, frames: list[U8]) -> list[FlameRegion]:
+        """Fire candidates of one sample; frames[0] is the key frame, all downscaled."""
+        p = self.params
+        prepared = [_prepare(f, p) for f in frames]
+        key = prepared[0]
+        pairs = [
+            (prepared[i], prepared[i + 1])
+            for i in range(len(prepared) - 1)
+            if _informative(prepared[i], prepared[i + 1], p)
+        ]
+        burst_changes = [_changed(a, b, p) for a, b in pairs]
+        keep = [float(c.mean()) <= p.max_global_change for c in burst_changes]
+        pairs = [pair for pair, ok in zip(pairs, keep, strict=True) if ok]
+        burst_changes = [c for c, ok in zip(burst_changes, keep, strict=True) if ok]
+        previous = self._previous
+        sample_change: BoolMap | None = None
+        if previous is not None and previous.gray.shape == key.gray.shape:
+            if _informative(previous, key, p):
+                sample_change = _changed(previous, key, p)
+                if float(sample_change.mean()) > p.max_global_change:
+                    sample_change = None
+        else:
+            previous = None
+        self._previous = key
+        live = bool(pairs) or sample_change is not None
+
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(
+            key.mask.view(np.uint8), connectivity=8
+        )
+        blinks: list[Box] = []
+        self._blinks.append(blinks)
+        if count <= 1:
+            return []
+        gx = cast(F32, cv2.Sobel(key.gray, cv2.CV_32F, 1, 0, ksize=3))
+        gy = cast(F32, cv2.Sobel(key.gray, cv2.CV_32F, 0, 1, ksize=3))
+        burst_base = max((float(c.mean()) for c in burst_changes), default=0.0)
+        sample_base = float(sample_change.mean()) if sample_change is not None else 0.0
+        height, width = key.mask.shape
+        regions: list[FlameRegion] = []
+        for index in range(1, count):
+            x, y, w, h, area = (int(v) for v in stats[index])
+            if area < p.min_area:
+                continue
+            pad = max(4, w // 2, h // 2)
+            x0, y0 = max(0, x - pad), max(0, y - pad)
+            x1, y1 = min(width, x + w + pad), min(height, y + h + pad)
+            win = (slice(y0, y1), slice(x0, x1))
+            region = labels[win] == index
+            cues = self._static_cues(key, region, gx[win], gy[win], win, area)
+            static = min(cues.values())
+            cues["static"] = static
+            if not live:
+                score, accepted = 0.5 * static, static >= 1.0
+            else:
+                blink, flicker = self._burst_flicker(pairs, burst_changes, win)
+                if blink:
+                    blinks.append((x, y, w, h))
+                cues["blink"] = 1.0 if blink or self._blinked_near((x, y, w, h)) else 0.0
+                cues["flicker"] = max(0.0, flicker - burst_base)
+                temporal = ramp(cues["flicker"], *p.flicker_ramp) if pairs else 0.0
+                if sample_change is not None and previous is not None:
+                    near = region | previous.mask[win]
+                    changed = float(sample_change[win][near].mean()) - sample_base
+                    cues["sample_change"] = max(0.0, changed)
+                    temporal = max(
+                        temporal,
+                        p.sample_change_weight * ramp(cues["sample_change"], *p.sample_change_ramp),
+                    )
+                cues["temporal"] = temporal
+                score = 0.5 * (static + temporal)
+                accepted = (
+                    not cues["blink"]
+                    and static >= p.live_static_min
+                    and temporal >= p.live_temporal_min
+                    and score >= p.live_accept
+                )
+            if accepted:
+                regions.append(FlameRegion(x, y, w, h, area, round(score, 3), cues))
+        return regions
+
+    def _static_cues(
+        self,
+        key: _Frame,
+        region: BoolMap,
+        gx: F32,
+        gy: F32,
+        win: tuple[slice, slice],
+        area: int,
+    ) -> dict[str, float]:
+        p = self.params
+        inside = key.value[win][region]
+        edge = cv2.dilate(region.view(np.uint8), _K3).view(bool)
+        horizontal = float(np.abs(gx[edge]).sum())
+        vertical = float(np.abs(gy[edge]).sum())
+        contours, _ = cv2.findContours(
+            region.view(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE
+        )
+        perimeter = sum(cv2.arcLength(c, True) for c in contours)
+        return {
+            "bright": ramp(float(np.percentile(inside, 90)), *p.bright_ramp),
+            "vertical": ramp(horizontal / (vertical + 1.0), *p.vertical_ramp),
+            "irregular": ramp(perimeter * perimeter / (4 * np.pi * area), *p.irregular_ramp),
+            "size": ramp(float(area), *p.size_ramp),
+        }
+
+    def _blinked_near(self, box: Box) -> bool:
+        """Whether a light of about this box blinked in the last ``blink_memory`` samples."""
+        return any(
+            box_iou(box, old) >= self.params.blink_iou for sample in self._blinks for old in sample
+        )
+
+    def _burst_flicker(
+        self,
+        pairs: list[tuple[_Frame, _Frame]],
+        changes: list[BoolMap],
+        win: tuple[slice, slice],
+    ) -> tuple[bool, float]:
+        """(blinks, mean fraction of changed pixels near the region) over the burst."""
+        p = self.params
+        blink = False
+        fractions: list[float] = []
+        for (a, b), changed in zip(pairs, changes, strict=True):
+            ma, mb = a.mask[win], b.mask[win]
+            na, nb = int(ma.sum()), int(mb.sum())
+            if max(na, nb) >= p.blink_min_area and min(na, nb) < p.blink_ratio * max(na, nb):
+                blink = True
+            union = ma | mb
+            if union.any():
+                fractions.append(float(changed[win][union].mean()))
+        return blink, (sum(fractions) / len(fractions) if fractions else 0.0)
