@@ -22,7 +22,7 @@ from openvias.services.algorithms import (
     validated_config,
 )
 from openvias.services.batch_plan import BatchPlan, Member, resolve
-from openvias.services.tasks import TASKS_CHANGED, Caller, TaskStateConflict
+from openvias.services.tasks import TASKS_CHANGED, Caller, TaskStateConflict, task_row
 from openvias.services.templates import save_template
 from openvias.store.models import BatchTask
 from openvias.store.repositories.tasks import BatchTaskRepository, TaskRepository, enqueue
@@ -91,31 +91,20 @@ class BatchTaskService:
     ) -> list[dict[str, Any]]:
         start = task_states.on_create(start=desired is Desired.RUNNING)
         return [
-            {
-                "id": new_hex_id(),
-                "project_id": batch.project_id,
-                "batch_id": batch.id,
-                "group_id": m.group_id,
-                "name": batch.name,
-                "description": batch.description,
-                "service_name": batch.service_name,
-                "service_version": batch.service_version,
-                "input_type": "video_source",
-                "input": {"type": "video_source", "data": [{"video_source_id": m.source_id}]},
-                "video_source_id": m.source_id,
-                "target_roi": m.target_roi,
-                "config": None,
-                "output": None,
-                "schedule": None,
-                "resource_order_id": None,
-                "state": start.state.value,
-                "desired_state": start.desired.value,
-                "status": "",
-                "api_flavor": "vias",
-                "creator": self.caller.user_name,
-                "created_at": now,
-                "updated_at": now,
-            }
+            task_row(
+                self.caller,
+                start,
+                now,
+                name=batch.name,
+                description=batch.description,
+                service_name=batch.service_name,
+                service_version=batch.service_version,
+                task_input={"type": "video_source", "data": [{"video_source_id": m.source_id}]},
+                batch_id=batch.id,
+                group_id=m.group_id,
+                video_source_id=m.source_id,
+                target_roi=m.target_roi,
+            )
             for m in members
         ]
 

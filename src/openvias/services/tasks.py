@@ -48,6 +48,54 @@ def transition(command: Command, state: str) -> task_states.Transition:
         raise TaskStateConflict(str(exc).capitalize() + ".") from exc
 
 
+def task_row(
+    caller: Caller,
+    start: task_states.Transition,
+    now: int,
+    *,
+    name: str,
+    description: str,
+    service_name: str,
+    service_version: str,
+    task_input: dict[str, Any],
+    api_flavor: str = "vias",
+    batch_id: str | None = None,
+    group_id: str | None = None,
+    video_source_id: str | None = None,
+    target_roi: str | None = None,
+    config: dict[str, Any] | None = None,
+    output: dict[str, Any] | None = None,
+    schedule: dict[str, Any] | None = None,
+    resource_order_id: str | None = None,
+) -> dict[str, Any]:
+    """One new task as a row for ``TaskRepository.insert_many`` (every row has every column)."""
+    return {
+        "id": new_hex_id(),
+        "project_id": caller.project_id,
+        "batch_id": batch_id,
+        "group_id": group_id,
+        "name": name,
+        "description": description,
+        "service_name": service_name,
+        "service_version": service_version,
+        "input_type": task_input["type"],
+        "input": task_input,
+        "video_source_id": video_source_id,
+        "target_roi": target_roi,
+        "config": config,
+        "output": output,
+        "schedule": schedule,
+        "resource_order_id": resource_order_id,
+        "state": start.state.value,
+        "desired_state": start.desired.value,
+        "status": "",
+        "api_flavor": api_flavor,
+        "creator": caller.user_name,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 class TaskService:
     def __init__(self, session: AsyncSession, caller: Caller) -> None:
         self.session = session
@@ -112,31 +160,22 @@ class TaskService:
             if body.input.vcn is not None:
                 single["vcn"] = body.input.vcn.model_dump()
             rows.append(
-                {
-                    "id": new_hex_id(),
-                    "project_id": self.caller.project_id,
-                    "batch_id": None,
-                    "group_id": None,
-                    "name": body.name,
-                    "description": body.description,
-                    "service_name": spec.service_name,
-                    "service_version": body.service_version,
-                    "input_type": body.input.type,
-                    "input": single,
-                    "video_source_id": entry.video_source_id,
-                    "target_roi": None,
-                    "config": config,
-                    "output": body.output.stored(),
-                    "schedule": body.schedule.stored() if body.schedule else None,
-                    "resource_order_id": body.resource_order_id,
-                    "state": created.state.value,
-                    "desired_state": created.desired.value,
-                    "status": "",
-                    "api_flavor": api_flavor,
-                    "creator": self.caller.user_name,
-                    "created_at": now,
-                    "updated_at": now,
-                }
+                task_row(
+                    self.caller,
+                    created,
+                    now,
+                    name=body.name,
+                    description=body.description,
+                    service_name=spec.service_name,
+                    service_version=body.service_version,
+                    task_input=single,
+                    api_flavor=api_flavor,
+                    video_source_id=entry.video_source_id,
+                    config=config,
+                    output=body.output.stored(),
+                    schedule=body.schedule.stored() if body.schedule else None,
+                    resource_order_id=body.resource_order_id,
+                )
             )
         await self.tasks.insert_many(rows)
         ids = [row["id"] for row in rows]

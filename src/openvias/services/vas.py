@@ -13,7 +13,6 @@ from typing import Any
 from openvias.domain import task_states
 from openvias.domain.algorithm_catalogue import ServiceSpec, find_service
 from openvias.domain.clock import now_ms
-from openvias.domain.ids import new_hex_id
 from openvias.domain.task_states import Command, TaskState
 from openvias.errors import Conflict, InvalidParameter, NotFound, TaskNotFound
 from openvias.schemas.vas import (
@@ -27,7 +26,7 @@ from openvias.schemas.vas_responses import (
 )
 from openvias.services.algorithms import service_is_deployed, validated_config
 from openvias.services.task_views import EffectiveTask
-from openvias.services.tasks import TASKS_CHANGED, TaskService, TaskStateConflict
+from openvias.services.tasks import TASKS_CHANGED, TaskService, TaskStateConflict, task_row
 from openvias.services.vas_views import stored_input, stored_timing, task_details
 from openvias.store.models import BatchTask, Task
 from openvias.store.repositories.tasks import enqueue
@@ -102,31 +101,21 @@ class VasTaskService(TaskService):
         for entry in body.input.data:
             task_input = stored_input(body.input, entry, body.edge_pool_id)
             rows.append(
-                {
-                    "id": new_hex_id(),
-                    "project_id": self.caller.project_id,
-                    "batch_id": None,
-                    "group_id": None,
-                    "name": body.name,
-                    "description": body.description,
-                    "service_name": spec.service_name,
-                    "service_version": body.service_version,
-                    "input_type": task_input["type"],
-                    "input": task_input,
-                    "video_source_id": None,
-                    "target_roi": None,
-                    "config": config,
-                    "output": body.output.stored(),
-                    "schedule": schedule,
-                    "resource_order_id": body.resource_order_id,
-                    "state": created.state.value,
-                    "desired_state": created.desired.value,
-                    "status": "",
-                    "api_flavor": "vas",
-                    "creator": self.caller.user_name,
-                    "created_at": now,
-                    "updated_at": now,
-                }
+                task_row(
+                    self.caller,
+                    created,
+                    now,
+                    name=body.name,
+                    description=body.description,
+                    service_name=spec.service_name,
+                    service_version=body.service_version,
+                    task_input=task_input,
+                    api_flavor="vas",
+                    config=config,
+                    output=body.output.stored(),
+                    schedule=schedule,
+                    resource_order_id=body.resource_order_id,
+                )
             )
         await self.tasks.insert_many(rows)
         ids = [row["id"] for row in rows]
