@@ -77,15 +77,54 @@ _FLOW_COUNT = (
     "the counts periodically."
 )
 
+
+def _cloud_and_edge(
+    base: str,
+    *,
+    cloud_ids: tuple[str, str],
+    edge_ids: tuple[str, str],
+    title_zh: str,
+    title_en: str,
+    commercial: bool,
+    event_type: int | None,
+    config_model: type[CommonConfig],
+    description: str,
+    tags: tuple[str, ...],
+    created_at: int,
+    aliases: tuple[str, ...] = (),
+) -> tuple[ServiceSpec, ServiceSpec]:
+    """Every algorithm comes as a cloud service and an edge twin (``c-x-cloud``, ``c-x-edge``)
+    with their own ids and titles; the aliases name the cloud one."""
+
+    def one(deploy_type: Literal["cloud", "edge"], ids: tuple[str, str]) -> ServiceSpec:
+        edge = deploy_type == "edge"
+        return ServiceSpec(
+            service_name=f"{base}-{deploy_type}",
+            alg_id=ids[0],
+            service_id=ids[1],
+            title_zh=("边缘" if edge else "") + title_zh,
+            title_en=f"Edge {title_en[0].lower()}{title_en[1:]}" if edge else title_en,
+            deploy_type=deploy_type,
+            version=CURRENT_VERSION,
+            commercial=commercial,
+            event_type=event_type,
+            config_model=config_model,
+            description=description,
+            tags=tags,
+            aliases=() if edge else aliases,
+            created_at=created_at,
+        )
+
+    return one("cloud", cloud_ids), one("edge", edge_ids)
+
+
 SERVICES: tuple[ServiceSpec, ...] = (
-    ServiceSpec(
-        service_name="c-smoke-and-fire-cloud",
-        alg_id="175bed65-9586-4252-8227-db78ebc402f1",
-        service_id="22d56778-786c-4dfb-a947-62f04ffc88fc",
+    *_cloud_and_edge(
+        "c-smoke-and-fire",
+        cloud_ids=("175bed65-9586-4252-8227-db78ebc402f1", "22d56778-786c-4dfb-a947-62f04ffc88fc"),
+        edge_ids=("00487cde-81aa-47b6-91fb-f79daf460a1e", "47a9a195-55ac-45ce-b0f4-b8fd61866e25"),
         title_zh="烟火检测",
         title_en="Smoke and fire detection",
-        deploy_type="cloud",
-        version=CURRENT_VERSION,
         commercial=False,
         event_type=393216,
         config_model=SmokeAndFireCommon,
@@ -94,29 +133,12 @@ SERVICES: tuple[ServiceSpec, ...] = (
         aliases=("烟火演示算法",),
         created_at=1_709_251_200_000,
     ),
-    ServiceSpec(
-        service_name="c-smoke-and-fire-edge",
-        alg_id="00487cde-81aa-47b6-91fb-f79daf460a1e",
-        service_id="47a9a195-55ac-45ce-b0f4-b8fd61866e25",
-        title_zh="边缘烟火检测",
-        title_en="Edge smoke and fire detection",
-        deploy_type="edge",
-        version=CURRENT_VERSION,
-        commercial=False,
-        event_type=393216,
-        config_model=SmokeAndFireCommon,
-        description=_SMOKE_AND_FIRE,
-        tags=("fire", "safety"),
-        created_at=1_709_251_200_000,
-    ),
-    ServiceSpec(
-        service_name="c-intrusiondetection-cloud",
-        alg_id="0473149f-0e78-4979-a387-f79ee03b9e43",
-        service_id="7dc3831d-f74a-4e34-b804-7f957d04492b",
+    *_cloud_and_edge(
+        "c-intrusiondetection",
+        cloud_ids=("0473149f-0e78-4979-a387-f79ee03b9e43", "7dc3831d-f74a-4e34-b804-7f957d04492b"),
+        edge_ids=("e6af09fd-7e43-4157-a3b9-8b5312a19385", "4f608a17-5d8b-47f8-ad38-80626643988b"),
         title_zh="入侵检测",
         title_en="Intrusion detection",
-        deploy_type="cloud",
-        version=CURRENT_VERSION,
         commercial=True,
         event_type=196609,
         config_model=IntrusionDetectionCommon,
@@ -124,44 +146,12 @@ SERVICES: tuple[ServiceSpec, ...] = (
         tags=("security", "perimeter"),
         created_at=1_706_745_600_000,
     ),
-    ServiceSpec(
-        service_name="c-intrusiondetection-edge",
-        alg_id="e6af09fd-7e43-4157-a3b9-8b5312a19385",
-        service_id="4f608a17-5d8b-47f8-ad38-80626643988b",
-        title_zh="边缘入侵检测",
-        title_en="Edge intrusion detection",
-        deploy_type="edge",
-        version=CURRENT_VERSION,
-        commercial=True,
-        event_type=196609,
-        config_model=IntrusionDetectionCommon,
-        description=_INTRUSION,
-        tags=("security", "perimeter"),
-        created_at=1_706_745_600_000,
-    ),
-    ServiceSpec(
-        service_name="c-flowcount-cloud",
-        alg_id="b50aa4d2-8db3-4ef9-bc60-077a62eafd7f",
-        service_id="0692937c-6b64-48f4-96c2-a699daeb5e7d",
+    *_cloud_and_edge(
+        "c-flowcount",
+        cloud_ids=("b50aa4d2-8db3-4ef9-bc60-077a62eafd7f", "0692937c-6b64-48f4-96c2-a699daeb5e7d"),
+        edge_ids=("07216b48-c360-439c-81af-167427477ab9", "ada8167c-52ed-44d5-9399-e75a2d33df12"),
         title_zh="人流量统计",
         title_en="People flow counting",
-        deploy_type="cloud",
-        version=CURRENT_VERSION,
-        commercial=True,
-        event_type=None,
-        config_model=FlowCountCommon,
-        description=_FLOW_COUNT,
-        tags=("retail", "statistics"),
-        created_at=1_704_067_200_000,
-    ),
-    ServiceSpec(
-        service_name="c-flowcount-edge",
-        alg_id="07216b48-c360-439c-81af-167427477ab9",
-        service_id="ada8167c-52ed-44d5-9399-e75a2d33df12",
-        title_zh="边缘人流量统计",
-        title_en="Edge people flow counting",
-        deploy_type="edge",
-        version=CURRENT_VERSION,
         commercial=True,
         event_type=None,
         config_model=FlowCountCommon,
