@@ -94,6 +94,15 @@ async def service_is_deployed(session: AsyncSession, project_id: str, spec: Serv
     return (deployment.status if deployment else DEFAULT_STATUS) == RUNNING
 
 
+async def require_deployed(session: AsyncSession, project_id: str, spec: ServiceSpec) -> None:
+    """New tasks of a service the project stopped are refused (400 naming service_name)."""
+    if not await service_is_deployed(session, project_id, spec):
+        raise InvalidParameter(
+            f"The algorithm service {spec.service_name} is stopped in this project.",
+            param="service_name",
+        )
+
+
 async def check_resource_order(
     session: AsyncSession,
     project_id: str,

@@ -13,12 +13,12 @@ from openvias.domain.algorithm_catalogue import ServiceSpec
 from openvias.domain.clock import now_ms
 from openvias.domain.ids import new_hex_id
 from openvias.domain.task_states import Command, Desired, TaskState
-from openvias.errors import Conflict, InvalidParameter, NotFound
+from openvias.errors import Conflict, NotFound
 from openvias.schemas.batch_tasks import BatchTaskCreate, BatchTaskResult, BatchTaskUpdate
 from openvias.services.algorithms import (
     check_resource_order,
+    require_deployed,
     require_service,
-    service_is_deployed,
     validated_config,
 )
 from openvias.services.batch_plan import BatchPlan, Member, resolve
@@ -113,11 +113,7 @@ class BatchTaskService:
         config = validated_config(spec, body.config.model_dump() if body.config else None)
         if await self.batches.name_taken(self.caller.project_id, body.name):
             raise DuplicateTaskName(f"A batch task named {body.name} exists.", param="name")
-        if not await service_is_deployed(self.session, self.caller.project_id, spec):
-            raise InvalidParameter(
-                f"The algorithm service {spec.service_name} is stopped in this project.",
-                param="service_name",
-            )
+        await require_deployed(self.session, self.caller.project_id, spec)
         plan = await resolve(self.session, self.caller.project_id, body.batch_input)
         await self._order_check(spec, body.resource_order_id, len(plan.members))
         now = now_ms()

@@ -16,8 +16,8 @@ from openvias.errors import Conflict, InvalidParameter, ReferencedObjectMissing,
 from openvias.schemas.tasks import TaskCreate, TaskInfo, TaskInput, TaskList, TaskUpdate
 from openvias.services.algorithms import (
     check_resource_order,
+    require_deployed,
     require_service,
-    service_is_deployed,
     validated_config,
 )
 from openvias.services.task_views import EffectiveTask, task_info, task_list_item
@@ -137,17 +137,11 @@ class TaskService:
             self.session, self.caller.project_id, spec, order_id, active + adding
         )
 
-    async def create(
-        self, service_name: str, body: TaskCreate, *, api_flavor: str = "vias"
-    ) -> list[str]:
+    async def create(self, service_name: str, body: TaskCreate) -> list[str]:
         spec = require_service(service_name, body.service_version)
         config = validated_config(spec, body.effective_config())
         await self._check_input(body.input)
-        if not await service_is_deployed(self.session, self.caller.project_id, spec):
-            raise InvalidParameter(
-                f"The algorithm service {spec.service_name} is stopped in this project.",
-                param="service_name",
-            )
+        await require_deployed(self.session, self.caller.project_id, spec)
         await self._order_check(spec, body.resource_order_id, len(body.input.data))
         now = now_ms()
         created = task_states.on_create(start=True)
@@ -169,7 +163,6 @@ class TaskService:
                     service_name=spec.service_name,
                     service_version=body.service_version,
                     task_input=single,
-                    api_flavor=api_flavor,
                     video_source_id=entry.video_source_id,
                     config=config,
                     output=body.output.stored(),
@@ -177,9 +170,7 @@ class TaskService:
                     resource_order_id=body.resource_order_id,
                 )
             )
-        await self.tasks.insert_many(rows)
-        ids = [row["id"] for row in rows]
-        await enqueue(self.session, TASKS_CHANGED, ids[0], {"task_ids": ids}, now)
+        ids = await self.insert_new(rows, now)
         if body.is_saved_as_template:
             await save_template(
                 self.session,
@@ -196,6 +187,13 @@ class TaskService:
                 },
                 now=now,
             )
+        return ids
+
+    async def insert_new(self, rows: list[dict[str, Any]], now: int) -> list[str]:
+        """Store new tasks (rows from :func:`task_row`) and tell the engine about them."""
+        await self.tasks.insert_many(rows)
+        ids = [row["id"] for row in rows]
+        await enqueue(self.session, TASKS_CHANGED, ids[0], {"task_ids": ids}, now)
         return ids
 
     async def update(self, task_id: str, body: TaskUpdate) -> Task:

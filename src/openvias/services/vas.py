@@ -24,7 +24,7 @@ from openvias.schemas.vas_responses import (
     VasTaskDetails,
     VasTaskList,
 )
-from openvias.services.algorithms import service_is_deployed, validated_config
+from openvias.services.algorithms import require_deployed, validated_config
 from openvias.services.task_views import EffectiveTask
 from openvias.services.tasks import TASKS_CHANGED, TaskService, TaskStateConflict, task_row
 from openvias.services.vas_views import stored_input, stored_timing, task_details
@@ -88,11 +88,7 @@ class VasTaskService(TaskService):
         """CreateTasks: one task per ``input.data`` entry, queued to run (PENDING)."""
         spec = vas_service(service_name, body.service_version)
         config = vas_config(spec, body.service_config)
-        if not await service_is_deployed(self.session, self.caller.project_id, spec):
-            raise InvalidParameter(
-                f"The algorithm service {spec.service_name} is stopped in this project.",
-                param="service_name",
-            )
+        await require_deployed(self.session, self.caller.project_id, spec)
         await self._order_check(spec, body.resource_order_id, len(body.input.data))
         now = now_ms()
         created = task_states.on_create(start=True)
@@ -117,10 +113,7 @@ class VasTaskService(TaskService):
                     resource_order_id=body.resource_order_id,
                 )
             )
-        await self.tasks.insert_many(rows)
-        ids = [row["id"] for row in rows]
-        await enqueue(self.session, TASKS_CHANGED, ids[0], {"task_ids": ids}, now)
-        return ids
+        return await self.insert_new(rows, now)
 
     async def update_from_vas(
         self, service_name: str, task_id: str, body: VasTaskUpdate
