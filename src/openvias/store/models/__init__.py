@@ -1,12 +1,15 @@
 """ORM models, one module per aggregate; imported here so metadata is complete."""
 
 from openvias.store.models.algorithms import AlgorithmDeployment, ResourceOrder
+from openvias.store.models.engine import AlarmEvent, AlarmImage, StreamLease
 from openvias.store.models.identity import AccessKey, Domain, Grant, Project, Token, User
 from openvias.store.models.tasks import BatchTask, BatchTaskGroup, OutboxMessage, Task, TaskTemplate
 from openvias.store.models.video import VideoGroup, VideoGroupMember, VideoSource
 
 __all__ = [
     "AccessKey",
+    "AlarmEvent",
+    "AlarmImage",
     "AlgorithmDeployment",
     "BatchTask",
     "BatchTaskGroup",
@@ -15,6 +18,7 @@ __all__ = [
     "OutboxMessage",
     "Project",
     "ResourceOrder",
+    "StreamLease",
     "Task",
     "TaskTemplate",
     "Token",

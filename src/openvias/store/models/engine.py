@@ -1,0 +1,74 @@
+"""The engine's records: who runs which task (a lease), and the alarms it raised.
+
+``StreamLease`` is the ownership record of ``research/scale-out.md`` §4: one row per task
+the engine has taken on, owned by one node until ``expires_at`` (epoch ms); every write an
+owner makes about its task is conditional on its ``epoch``, so a stale owner (a paused or
+partitioned process) can never overwrite a newer one. ``run`` counts user starts: a resume
+after a restart keeps the run (and the checkpoint ``position_ms`` of a file), a new start
+begins a new run from the beginning.
+
+``AlarmEvent`` is one alarm in the VIAS envelope, written once; its JPEG lives in
+``AlarmImage`` so that listing events never reads images.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from openvias.store.base import Base
+
+
+class StreamLease(Base):
+    __tablename__ = "stream_leases"
+    __table_args__ = (Index("ix_stream_leases_owner", "owner"),)
+
+    task_id: Mapped[str] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    epoch: Mapped[int] = mapped_column(Integer, default=0)
+    run: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: How far a file task got (stream ms of the last sample whose alarms are stored).
+    position_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Consecutive failed attempts of this run (crashes, unreachable source).
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class AlarmEvent(Base):
+    __tablename__ = "alarm_events"
+    __table_args__ = (
+        Index("ix_alarm_events_project_created", "project_id", "created_at", "id"),
+        Index("ix_alarm_events_task_created", "task_id", "created_at"),
+    )
+
+    #: The envelope's ``message_id`` (upper-case UUID); deterministic per (task, run,
+    #: stream position), so an alarm re-raised after a resume is stored once.
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    task_id: Mapped[str] = mapped_column(String(32))
+    batch_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    video_source_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    stream_id: Mapped[str] = mapped_column(String(256))
+    service_name: Mapped[str] = mapped_column(String(100))
+    event_type: Mapped[int] = mapped_column(BigInteger)
+    #: Alarm time, epoch seconds (the envelope's ``timestamp``).
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    #: Stream position of the analysed frame, ms from the start of the stream/file.
+    media_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    run: Mapped[int] = mapped_column(Integer, default=0)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class AlarmImage(Base):
+    __tablename__ = "alarm_images"
+
+    event_id: Mapped[str] = mapped_column(
+        ForeignKey("alarm_events.id", ondelete="CASCADE"), primary_key=True
+    )
+    jpeg: Mapped[bytes] = mapped_column(LargeBinary)
