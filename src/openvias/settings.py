@@ -32,6 +32,17 @@ class Settings(BaseSettings):
         5.0, ge=0, le=60, description="How long a verified token stays cached in-process."
     )
 
+    engine_slots: int = Field(
+        32,
+        ge=0,
+        le=4096,
+        description="Streams this node analyses at once (one process each); 0 = API only.",
+    )
+    obs_endpoint: str | None = Field(None, description="S3-compatible endpoint for OBS inputs.")
+    obs_region: str = "us-east-1"
+    obs_access_key_id: str | None = None
+    obs_secret_access_key: str | None = None
+
     @cached_property
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -15,6 +17,7 @@ from openvias.api.openapi import install_openapi
 from openvias.api.routers import (
     algorithms,
     batch_tasks,
+    events,
     health,
     identity,
     tasks,
@@ -23,7 +26,7 @@ from openvias.api.routers import (
     video_groups,
     video_sources,
 )
-from openvias.api.state import AppState, TokenCache
+from openvias.api.state import AppState, BackgroundFactory, TokenCache
 from openvias.errors import Conflict
 from openvias.services.bootstrap import bootstrap_if_empty
 from openvias.settings import Settings
@@ -32,7 +35,10 @@ from openvias.store.db import create_engine, create_sessionmaker, transaction
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, background: Sequence[BackgroundFactory] = ()
+) -> FastAPI:
+    """The API; ``background`` services (the embedded engine) run beside it."""
     settings = settings or Settings()
     engine = create_engine(settings.resolved_database_url)
     state = AppState(
@@ -49,8 +55,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await bootstrap_if_empty(session, settings.admin_password, settings.data_dir)
         except Conflict:
             log.info("bootstrap identity was created by another process")
-        yield
-        await engine.dispose()
+        services = [factory(state) for factory in background]
+        running = [asyncio.create_task(service.run()) for service in services]
+        try:
+            yield
+        finally:
+            for service in services:
+                await service.shutdown()
+            for task in running:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await engine.dispose()
 
     app = FastAPI(
         title="openvias",
@@ -70,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tasks,
         batch_tasks,
         templates,
+        events,
         algorithms,
         vas,
     ):

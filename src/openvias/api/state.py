@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -40,9 +42,22 @@ class TokenCache:
         self._entries.pop(digest, None)
 
 
+class BackgroundService(Protocol):
+    """Work that lives as long as the server (the embedded engine, say): ``run`` is started
+    after start-up, ``shutdown`` is awaited before the database is closed."""
+
+    async def run(self) -> None: ...
+
+    async def shutdown(self) -> None: ...
+
+
 @dataclass
 class AppState:
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     token_cache: TokenCache
+
+
+#: Builds a background service from the application's state (given to ``create_app``).
+BackgroundFactory = Callable[[AppState], BackgroundService]
