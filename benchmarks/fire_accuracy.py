@@ -23,7 +23,11 @@ Time per sample is measured on synthetic 1080p and 720p scenes (textured backgro
 flickering flame-coloured blob, a drifting grey patch), one thread, single frames and
 3-frame bursts, and on the largest real fire clip (1080p). Decoding is not included.
 
-Run: ``.venv/bin/python benchmarks/fire_accuracy.py [--data DIR] [--verbose]``
+``--dump DIR`` writes every misclassified image as a PNG under DIR (outside the repository):
+the picture at analysis size next to a copy with the flame-colour mask in magenta and the
+fire candidates of the last sample in red, for looking at false positives and misses.
+
+Run: ``.venv/bin/python benchmarks/fire_accuracy.py [--data DIR] [--verbose] [--dump DIR]``
 """
 
 from __future__ import annotations
@@ -46,7 +50,8 @@ from defusedxml import ElementTree
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from openvias.algorithms.base import Frame, Sample
-from openvias.algorithms.smoke_fire import SmokeFireDetector
+from openvias.algorithms.flame import flame_mask
+from openvias.algorithms.smoke_fire import SmokeFireDetector, downscale
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -146,16 +151,37 @@ def run_clip(
                       with_candidates)  # fmt: skip
 
 
-def run_image(path: Path) -> list[int]:
+def read_image(path: Path) -> Frame:
     read = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if read is None:
         raise RuntimeError(f"cannot read {path}")
-    image = cast(Frame, read)
+    return cast(Frame, read)
+
+
+def run_image(path: Path, dump: Path | None = None, positive: bool = True) -> list[int]:
+    image = read_image(path)
     detector = SmokeFireDetector()
     states: list[int] = []
     for i in range(STILL_SAMPLES):
         states.extend(d.state for d in detector.process(Sample.single(image, float(i))))
+    if dump is not None and bool(states) != positive:
+        dump_image(dump / f"{'miss' if positive else 'fp'}_{path.stem}.png", image, detector)
     return sorted(set(states))
+
+
+def dump_image(out: Path, image: Frame, detector: SmokeFireDetector) -> None:
+    """The image at analysis size beside its flame mask (magenta) and candidates (red)."""
+    small = downscale(image, detector.params.analysis_side)
+    hsv = cast(Frame, cv2.cvtColor(small, cv2.COLOR_BGR2HSV))
+    marked = small.copy()
+    marked[flame_mask(small, hsv, detector.params.flame)] = (255, 0, 255)
+    scale = small.shape[1] / image.shape[1]
+    for d in detector.last_candidates:
+        x0, y0 = round(d.x * scale), round(d.y * scale)
+        x1, y1 = round((d.x + d.w) * scale), round((d.y + d.h) * scale)
+        cv2.rectangle(marked, (x0, y0), (x1, y1), (0, 0, 255), 1)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(out), np.hstack([small, marked]))
 
 
 def labels(data: Path) -> dict[str, str]:
@@ -216,13 +242,13 @@ def clips(data: Path, burst: int, verbose: bool) -> bool:
     return in_time == len(pos) and false == 0
 
 
-def images(data: Path, truth: dict[str, str], verbose: bool) -> bool:
+def images(data: Path, truth: dict[str, str], verbose: bool, dump: Path | None = None) -> bool:
     print(f"== images ({STILL_SAMPLES} identical samples each: colour/shape cues only)")
     tp = fn = fp = tn = 0
     by_label: dict[str, list[int]] = {}
     for folder, positive in (("fire/images", True), ("nofire/images", False)):
         for path in sorted((data / folder).iterdir()):
-            states = run_image(path)
+            states = run_image(path, dump, positive)
             hit = bool(states)
             label = truth.get(f"{folder}/{path.name}", "?")
             by_label.setdefault(label, [0, 0])[0 if hit else 1] += 1
@@ -312,6 +338,7 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--no-timing", action="store_true")
+    parser.add_argument("--dump", type=Path, help="write misclassified images here (PNG)")
     args = parser.parse_args()
     data: Path = args.data
     if not (data / "labels.csv").exists():
@@ -319,7 +346,7 @@ def main() -> int:
     else:
         ok_clips = clips(data, BURST, args.verbose)
         ok_single = clips(data, 1, args.verbose)
-        ok_images = images(data, labels(data), args.verbose)
+        ok_images = images(data, labels(data), args.verbose, args.dump)
         print(
             f"== targets met: clips {'yes' if ok_clips else 'NO'} "
             f"(single frames: {'yes' if ok_single else 'NO'}), "
