@@ -86,7 +86,13 @@ def serve(
         asyncio.run(_migrate(settings))
     except Exception as exc:
         raise fail(f"cannot prepare the database: {exc}") from exc
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
+    background = []
+    if settings.engine == "local":
+        from openvias.engine.local import embedded_engine
+
+        background.append(embedded_engine)
+    app = create_app(settings, background)
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
 
 
 @app.command()
@@ -101,15 +107,29 @@ def analyze(
     service: Annotated[str, typer.Option(help="Algorithm service.")] = "c-smoke-and-fire-cloud",
     config: Annotated[str | None, typer.Option(help="config.common as JSON.")] = None,
     roi: Annotated[str | None, typer.Option(help="target_roi as JSON.")] = None,
+    rtsp_transport: Annotated[str, typer.Option(help="tcp or udp for rtsp:// sources.")] = "tcp",
 ) -> None:
-    """Analyse one video locally. Not available yet in this release."""
+    """Analyse one video locally (no server): one VIAS alarm JSON per line on stdout."""
+    from openvias.cli.analyze import run_analysis
+
+    common: dict[str, object] = {}
     for name, value in (("--config", config), ("--roi", roi)):
-        if value is not None:
-            try:
-                json.loads(value)
-            except ValueError as exc:
-                raise fail(f"{name} is not valid JSON: {exc}") from exc
-    raise fail(f"the analysis engine is not available yet (asked for {service} on {source})")
+        if value is None:
+            continue
+        try:
+            parsed = json.loads(value)
+        except ValueError as exc:
+            raise fail(f"{name} is not valid JSON: {exc}") from exc
+        if name == "--config":
+            if not isinstance(parsed, dict):
+                raise fail("--config must be a JSON object (config.common)")
+            common.update(parsed.get("common", parsed))
+        else:
+            common["target_roi"] = value
+    if rtsp_transport not in ("tcp", "udp"):
+        raise fail("--rtsp-transport must be tcp or udp")
+    code = run_analysis(source, service, common, rtsp_transport)
+    raise typer.Exit(code=code)
 
 
 def _one_line(text: str) -> str:

@@ -1,0 +1,84 @@
+"""What one analysis needs to run, and what it reports back.
+
+A :class:`StreamJob` is everything a stream process needs, resolved from the database by
+the engine (or built by ``openvias analyze`` from the command line): the source address,
+the algorithm service and its ``config.common``, and the identity fields the alarm envelope
+carries. It travels to the stream process as one JSON line, so it holds plain data only.
+
+The stream process answers with :class:`Report` lines (JSON, one per line on its stdout).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+#: ``kind`` of a report line.
+ReportKind = Literal["state", "alarm", "progress", "finished", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamJob:
+    task_id: str
+    project_id: str
+    service_name: str
+    url: str
+    live: bool
+    #: ``config.common`` of the task, ``target_roi`` included (a JSON string, as on the wire).
+    common: dict[str, Any] = field(default_factory=dict)
+    stream_id: str = ""
+    batch_id: str | None = None
+    video_source_id: str | None = None
+    rtsp_transport: str = "tcp"
+    #: Which user start this is (alarm ids are deterministic per run and stream position).
+    run: int = 1
+    #: Lease epoch of the owner that launched it (reports are checked against it).
+    epoch: int = 0
+    #: Where a resumed file task picks up, in stream seconds.
+    start_at: float = 0.0
+
+    @property
+    def interval(self) -> float:
+        value = self.common.get("video_sampling_interval", 1)
+        try:
+            return max(0.04, float(value))
+        except (TypeError, ValueError):
+            return 1.0
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, line: str) -> StreamJob:
+        return cls(**json.loads(line))
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """One line from a stream process.
+
+    - ``state``: ``running`` (samples flow) or ``abnormal`` (live source unreachable; the
+      process keeps reconnecting), with ``code``/``message`` for abnormal;
+    - ``alarm``: ``alarm`` holds the envelope fields plus ``media_ms`` and ``jpeg_base64``;
+    - ``progress``: ``position_ms`` reached (every sample; also the liveness signal);
+    - ``finished``: a file was analysed to its end;
+    - ``failed``: the analysis cannot go on (``code``/``message``), e.g. a corrupt file.
+    """
+
+    kind: ReportKind
+    state: str | None = None
+    code: str | None = None
+    message: str | None = None
+    position_ms: int | None = None
+    #: With the first ``running`` state of a file: its length, when known.
+    duration_ms: int | None = None
+    alarm: dict[str, Any] | None = None
+
+    def to_json(self) -> str:
+        body = {key: value for key, value in asdict(self).items() if value is not None}
+        return json.dumps(body, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, line: str) -> Report:
+        return cls(**json.loads(line))
