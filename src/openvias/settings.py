@@ -43,6 +43,25 @@ class Settings(BaseSettings):
     obs_access_key_id: str | None = None
     obs_secret_access_key: str | None = None
 
+    delivery_max_attempts: int = Field(
+        12, ge=1, le=1000, description="Attempts before a delivery is dead-lettered."
+    )
+    delivery_backoff_first_seconds: float = Field(1.0, gt=0, le=3600)
+    delivery_backoff_max_seconds: float = Field(300.0, gt=0, le=86400)
+    delivery_concurrency: int = Field(64, ge=1, le=4096, description="Deliveries in flight.")
+    webhook_timeout_seconds: float = Field(5.0, gt=0, le=120)
+    webhook_signing_secret: str | None = Field(
+        None, description="Standard Webhooks secret (whsec_...): signs every webhook POST."
+    )
+    kafka_bootstrap_servers: str | None = Field(
+        None, description="Kafka-protocol brokers for dis outputs (host:port,...)."
+    )
+    dis_endpoint: str | None = Field(None, description="Huawei DIS endpoint for dis outputs.")
+    dis_region: str | None = None
+    dis_project_id: str | None = None
+    dis_access_key_id: str | None = None
+    dis_secret_access_key: str | None = None
+
     @cached_property
     def resolved_database_url(self) -> str:
         if self.database_url:

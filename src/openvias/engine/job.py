@@ -37,6 +37,8 @@ class StreamJob:
     epoch: int = 0
     #: Where a resumed file task picks up, in stream seconds.
     start_at: float = 0.0
+    #: The task's ``output`` (where its alarms are delivered), as configured at claim time.
+    output: dict[str, Any] = field(default_factory=dict)
 
     @property
     def interval(self) -> float:

@@ -52,5 +52,6 @@ async def build_job(
         run=lease.run,
         epoch=lease.epoch,
         start_at=0.0 if located.source.live else lease.position_ms / 1000,
+        output=dict(effective.output or {}),
     )
     return BuiltJob(job, effective.updated_at)

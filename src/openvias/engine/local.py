@@ -36,9 +36,11 @@ from openvias.engine.job import Report, StreamJob
 from openvias.engine.jobs import build_job
 from openvias.engine.pipeline import ANALYSIS_CRASHED, alarm_from_wire
 from openvias.engine.supervisor import Supervisor
+from openvias.services.doorbell import DELIVERIES, ring
 from openvias.settings import Settings
 from openvias.store.db import transaction
 from openvias.store.repositories.alarm_events import insert_alarm
+from openvias.store.repositories.deliveries import enqueue_deliveries
 from openvias.store.repositories.stream_leases import Lease, StreamLeaseRepository
 
 log = logging.getLogger(__name__)
@@ -215,7 +217,10 @@ class LocalEngine:
         async with transaction(self.sessionmaker) as session:
             if not await StreamLeaseRepository(session, self.owner).holds(job.task_id, job.epoch):
                 return  # fenced: a newer owner runs this task
-            await insert_alarm(session, alarm, now_ms())
+            now = now_ms()
+            if await insert_alarm(session, alarm, now):
+                await enqueue_deliveries(session, alarm, job.output, now)
+        ring(DELIVERIES)
 
     async def _state(self, job: StreamJob, known: _Local, report: Report) -> None:
         running = report.state == "running"

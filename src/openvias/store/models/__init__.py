@@ -1,6 +1,7 @@
 """ORM models, one module per aggregate; imported here so metadata is complete."""
 
 from openvias.store.models.algorithms import AlgorithmDeployment, ResourceOrder
+from openvias.store.models.delivery import Delivery, DeliveryAttempt
 from openvias.store.models.engine import AlarmEvent, AlarmImage, StreamLease
 from openvias.store.models.identity import AccessKey, Domain, Grant, Project, Token, User
 from openvias.store.models.tasks import BatchTask, BatchTaskGroup, OutboxMessage, Task, TaskTemplate
@@ -13,6 +14,8 @@ __all__ = [
     "AlgorithmDeployment",
     "BatchTask",
     "BatchTaskGroup",
+    "Delivery",
+    "DeliveryAttempt",
     "Domain",
     "Grant",
     "OutboxMessage",

@@ -63,6 +63,17 @@ class AlarmEvent(Base):
     run: Mapped[int] = mapped_column(Integer, default=0)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[int] = mapped_column(BigInteger)
+    #: Event Center review: "pending", "approved" or "rejected", with who, when and why.
+    review_state: Mapped[str] = mapped_column(
+        String(16), default="pending", server_default="pending"
+    )
+    review_comment: Mapped[str] = mapped_column(String(1024), default="", server_default="")
+    reviewed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    reviewed_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    #: Repeated-event aggregation: a secondary event names its primary; a primary counts the
+    #: events aggregated into it (itself included).
+    primary_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    aggregated_count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class AlarmImage(Base):
