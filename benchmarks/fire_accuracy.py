@@ -3,10 +3,11 @@
 Reads the labelled evaluation set from ``../shared/data`` (relative to the repository root;
 internal material, never copied into the repo) and exits with a message when it is absent.
 
-Clips (``fire/*.mp4`` positive, ``nofire/*.mp4`` negative) are decoded with PyAV. Every
-second (``video_sampling_interval`` = 1) the detector gets one sample: the frame at that
-instant plus the next two decoded frames (a burst, ~66 ms at 30 fps), which is what the
-engine hands it when it decodes every frame anyway. Fire is taken as visible from the first
+Clips (``fire/*.mp4`` positive, ``nofire/*.mp4`` negative) are read by the engine's own
+media layer (``MediaReader``: keyframe-only decoding where the GOP allows, frames converted
+at the detector's analysis size). Every second (``video_sampling_interval`` = 1) the
+detector gets one sample: the frame at that instant plus the next two decoded frames (a
+burst, ~66 ms at 30 fps), exactly what the engine hands it. Fire is taken as visible from the first
 frame, except in ``furg_house6`` where the first frame with a box in the FURG XML counts.
 A positive clip passes when the first alarm (any state) comes within ``DEADLINE_S`` of that
 moment; a negative clip passes when it never alarms. The clips are run a second time with
@@ -51,7 +52,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from openvias.algorithms.base import Frame, Sample
 from openvias.algorithms.flame import flame_mask
+from openvias.algorithms.registry import SMOKE_FIRE
 from openvias.algorithms.smoke_fire import SmokeFireDetector, downscale
+from openvias.engine.media import MediaReader, MediaSource
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -66,27 +69,14 @@ STATE_NAMES = {1: "fire", 2: "smoke"}
 
 
 def bursts(path: Path, interval: float = INTERVAL_S, size: int = BURST) -> Iterator[Sample]:
-    """One sample every ``interval`` s: the frame at that time and the next size-1 frames."""
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        due = 0.0
-        frames: list[Frame] = []
-        stamps: list[float] = []
-        for frame in container.decode(stream):
-            if frame.time is None:
-                continue
-            t = float(frame.time)
-            if frames or t + 1e-6 >= due:
-                if not frames:
-                    due += interval
-                frames.append(cast(Frame, frame.to_ndarray(format="bgr24")))
-                stamps.append(t)
-                if len(frames) == size:
-                    yield Sample(tuple(frames), tuple(stamps))
-                    frames, stamps = [], []
-        if frames:
-            yield Sample(tuple(frames), tuple(stamps))
+    """The samples the engine hands the detector: one every ``interval`` s, the frame at that
+    time and the next size-1 frames, decoded and scaled exactly as in production (keyframe-
+    only decoding where the GOP allows, frames converted at the detector's analysis size)."""
+    source = MediaSource(url=str(path), live=False)
+    with MediaReader(
+        source, interval=interval, burst=size, analysis_side=SMOKE_FIRE.analysis_side
+    ) as reader:
+        yield from reader.samples()
 
 
 def furg_onset_s(xml: Path, fps: float) -> float:

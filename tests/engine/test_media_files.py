@@ -6,11 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import av
+import cv2
 import numpy as np
 import pytest
 
 from openvias.algorithms.base import Sample
 from openvias.engine.media import MediaError, MediaReader, MediaSource
+from tests.engine.clips import write_clip
 from tests.engine.conftest import Clips
 from tests.engine.media_fixtures import (
     CONTAINER_CODECS,
@@ -209,3 +211,21 @@ def test_a_partly_damaged_file_yields_what_decodes(
     intact = [s for s in samples if s.timestamp < 2.5 or s.timestamp > 3.9]
     assert [round(s.timestamp, 2) for s in intact] == [0.0, 1.0, 2.0, 4.0, 5.0, 6.0, 7.0]
     assert_right_pictures(intact)
+
+
+def test_frames_are_converted_at_the_analysis_size(tmp_path: Path) -> None:
+    clip = write_clip(tmp_path / "flame.mp4", 3, flame=True)
+    full = MediaReader(MediaSource(url=str(clip), live=False), interval=1.0)
+    small = MediaReader(MediaSource(url=str(clip), live=False), interval=1.0, analysis_side=320)
+    with full, small:
+        for big, little in zip(full.samples(), small.samples(), strict=True):
+            assert big.source_size is None
+            assert big.key.shape == (360, 640, 3)
+            assert little.key.shape == (180, 320, 3)
+            assert (little.width, little.height) == (640, 360) == (big.width, big.height)
+            assert little.timestamps == big.timestamps
+            # The alarm image is rendered on the key frame at source resolution.
+            assert np.array_equal(little.full_resolution_key(), big.key)
+            # ... and the small frames are that picture, scaled (not another one).
+            scaled = cv2.resize(big.key, (320, 180), interpolation=cv2.INTER_AREA)
+            assert np.abs(little.key.astype(int) - scaled.astype(int)).mean() < 4

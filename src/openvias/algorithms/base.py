@@ -18,7 +18,8 @@ This module imports nothing of openvias but the domain, and nothing from the eng
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -42,6 +43,12 @@ class Sample:
 
     frames: tuple[Frame, ...]
     timestamps: tuple[float, ...]
+    #: (width, height) of the source pictures when ``frames`` were delivered downscaled
+    #: (the engine scales while converting, far cheaper than resizing afterwards); None
+    #: when the frames are at full resolution. Detections are always in source pixels.
+    source_size: tuple[int, int] | None = None
+    #: Loads the key frame at source resolution (for the alarm image), when downscaled.
+    full_key: Callable[[], Frame] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.frames:
@@ -72,11 +79,16 @@ class Sample:
 
     @property
     def width(self) -> int:
-        return int(self.frames[0].shape[1])
+        """Source width in pixels (the frames may be smaller, see ``source_size``)."""
+        return self.source_size[0] if self.source_size else int(self.frames[0].shape[1])
 
     @property
     def height(self) -> int:
-        return int(self.frames[0].shape[0])
+        return self.source_size[1] if self.source_size else int(self.frames[0].shape[0])
+
+    def full_resolution_key(self) -> Frame:
+        """The key frame at source resolution: what alarm images are rendered on."""
+        return self.full_key() if self.full_key is not None else self.frames[0]
 
 
 @dataclass(frozen=True, slots=True)

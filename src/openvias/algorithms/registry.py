@@ -21,7 +21,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from openvias.algorithms.base import Algorithm
-from openvias.algorithms.smoke_fire import SmokeFireDetector
+from openvias.algorithms.smoke_fire import SmokeFireDetector, SmokeFireParams
 from openvias.domain.algorithm_configs import CommonConfig, SmokeAndFireCommon
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,10 @@ class AlgorithmPlugin:
     service_names: tuple[str, ...]
     config_model: builtins.type[CommonConfig]
     factory: Callable[[Any], Algorithm]
+    #: The longer side the algorithm analyses at: the engine may hand it frames already
+    #: scaled down to this (``Sample.source_size`` then tells the source size). None =
+    #: full resolution.
+    analysis_side: int | None = None
 
     def create(self, common: Mapping[str, Any] | CommonConfig | None = None) -> Algorithm:
         """A new instance for one stream; ``common`` is validated by ``config_model``."""
@@ -57,6 +61,7 @@ SMOKE_FIRE = AlgorithmPlugin(
     service_names=("c-smoke-and-fire-cloud", "c-smoke-and-fire-edge"),
     config_model=SmokeAndFireCommon,
     factory=_smoke_fire,
+    analysis_side=SmokeFireParams().analysis_side,
 )
 
 BUILTINS: tuple[AlgorithmPlugin, ...] = (SMOKE_FIRE,)

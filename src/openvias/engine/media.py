@@ -98,6 +98,8 @@ class MediaReader:
     ``max_download_bytes`` caps the download of an HTTP file that cannot be streamed
     (``downloaded`` tells whether that happened); ``prefer_keyframes=False`` forces full
     decoding (for comparisons). ``live`` is the source's, or True for a live HLS playlist.
+    ``analysis_side`` delivers frames scaled down to that longer side while converting
+    them (``Sample.source_size`` and ``Sample.full_key`` keep the source resolution).
     """
 
     def __init__(
@@ -111,6 +113,7 @@ class MediaReader:
         read_timeout: float = 10.0,
         max_download_bytes: int = DEFAULT_DOWNLOAD_LIMIT,
         prefer_keyframes: bool = True,
+        analysis_side: int | None = None,
     ) -> None:
         if interval <= 0 or burst < 1 or start_at < 0:
             raise ValueError("interval must be > 0, burst >= 1 and start_at >= 0")
@@ -123,6 +126,7 @@ class MediaReader:
         self.open_timeout = open_timeout
         self.read_timeout = read_timeout
         self.max_download_bytes = max_download_bytes
+        self.analysis_side = analysis_side
         self.prefer_keyframes = prefer_keyframes
         self.live = source.live
         self.duration: float | None = None
@@ -304,6 +308,7 @@ class MediaReader:
             wait_for_key=self.live,
             prefer_keyframes=self.prefer_keyframes,
             key_gaps=key_gaps,
+            analysis_side=self.analysis_side,
         )
 
     def _produce(

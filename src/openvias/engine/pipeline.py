@@ -54,11 +54,18 @@ BACKOFF_MAX_S = 30.0
 FILE_ATTEMPTS = 3
 BURST = 3
 
-ReaderFactory = Callable[[MediaSource, StreamJob], MediaReader]
+#: Opens a source for a job; the last argument is the algorithm's analysis side.
+ReaderFactory = Callable[[MediaSource, StreamJob, int | None], MediaReader]
 
 
-def default_reader(source: MediaSource, job: StreamJob) -> MediaReader:
-    return MediaReader(source, interval=job.interval, burst=BURST, start_at=job.start_at)
+def default_reader(source: MediaSource, job: StreamJob, analysis_side: int | None) -> MediaReader:
+    return MediaReader(
+        source,
+        interval=job.interval,
+        burst=BURST,
+        start_at=job.start_at,
+        analysis_side=analysis_side,
+    )
 
 
 def error_code(error: MediaError) -> str:
@@ -173,7 +180,7 @@ class Pipeline:
     ) -> bool:
         """Read the source until it ends; True when it turned out to be live (a live HLS
         playlist is only known to be live once opened)."""
-        reader = self.reader_factory(source, self.job)
+        reader = self.reader_factory(source, self.job, plugin.analysis_side)
         with self._lock:
             self._reader = reader
         if self.stopped:
@@ -227,7 +234,7 @@ class Pipeline:
         wall_ms: int,
     ) -> None:
         job = self.job
-        jpeg = render_alarm_image(sample.key, detections, config)
+        jpeg = render_alarm_image(sample.full_resolution_key(), detections, config)
         alarm = Alarm(
             message_id=alarm_message_id(job.task_id, job.run, media_ms),
             project_id=job.project_id,

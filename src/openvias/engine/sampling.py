@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final, cast
 
 import av
@@ -111,8 +111,11 @@ class BurstSampler:
         wait_for_key: bool,
         prefer_keyframes: bool = True,
         key_gaps: Sequence[float] = (),
+        analysis_side: int | None = None,
     ) -> None:
         self._codec = codec
+        self._analysis_side = analysis_side
+        self._key_picture: VideoFrame | None = None
         self._interval = interval
         self._burst_size = burst
         self._grid_start = start_at
@@ -225,17 +228,36 @@ class BurstSampler:
         return self.mode == FULL and t + _EPS >= self._due
 
     def _append(self, frame: VideoFrame, t: float) -> bool:
-        # The stub's union covers every pixel format; bgr24 is always uint8.
-        picture = cast(Frame, frame.to_ndarray(format="bgr24"))
+        picture = self._convert(frame)
         if self._frames and picture.shape != self._frames[0].shape:
             return False  # the resolution changed inside the burst
+        if not self._frames:
+            self._key_picture = frame
         self._frames.append(np.ascontiguousarray(picture))
         self._times.append(t)
         return True
 
+    def _convert(self, frame: VideoFrame) -> Frame:
+        """BGR pixels, scaled down to ``analysis_side`` while converting (swscale's area
+        filter: a fraction of the cost of converting at full size and resizing after)."""
+        size = analysis_size(frame.width, frame.height, self._analysis_side)
+        if size is None:
+            # The stub's union covers every pixel format; bgr24 is always uint8.
+            return cast(Frame, frame.to_ndarray(format="bgr24"))
+        small = frame.reformat(width=size[0], height=size[1], format="bgr24", interpolation="AREA")
+        return cast(Frame, small.to_ndarray())
+
     def _emit(self) -> Sample:
-        sample = Sample(frames=tuple(self._frames), timestamps=tuple(self._times))
+        key = self._key_picture
+        scaled = key is not None and analysis_size(key.width, key.height, self._analysis_side)
+        sample = Sample(
+            frames=tuple(self._frames),
+            timestamps=tuple(self._times),
+            source_size=(key.width, key.height) if key is not None and scaled else None,
+            full_key=_full_picture(key) if key is not None and scaled else None,
+        )
         self._frames, self._times = [], []
+        self._key_picture = None
         if self._pending_key_pts is not None:
             self._pending_key_pts = None
             self._codec.skip_frame = _BETWEEN_BURSTS
@@ -260,3 +282,19 @@ def packet_seconds(packet: Packet[VideoStream]) -> float | None:
     """The packet's presentation time (or decoding time) in stream seconds."""
     stamp = packet.pts if packet.pts is not None else packet.dts
     return None if stamp is None else float(stamp * packet.time_base)
+
+
+def analysis_size(width: int, height: int, side: int | None) -> tuple[int, int] | None:
+    """The size a picture is converted to for an algorithm analysing at ``side`` pixels on
+    its longer side (the rounding of the detectors' own downscale); None = keep it."""
+    if side is None or max(width, height) <= side:
+        return None
+    scale = side / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _full_picture(picture: VideoFrame) -> Callable[[], Frame]:
+    def load() -> Frame:
+        return cast(Frame, picture.to_ndarray(format="bgr24"))
+
+    return load
