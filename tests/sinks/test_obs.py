@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
+from openvias.domain.object_storage import addressing_style
 from openvias.settings import Settings
 from openvias.sinks.base import Sink
-from openvias.sinks.obs import ObsSink, addressing_style
+from openvias.sinks.obs import ObsSink
 from tests.sinks import brokers
 from tests.sinks.brokers import make_alarm
 from tests.support import free_port

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from openvias.domain.object_storage import addressing_style
 from openvias.domain.video_sources import PULLABLE_TYPES
 from openvias.engine.media import MediaSource
 from openvias.settings import Settings
@@ -89,7 +90,10 @@ def presign_obs(bucket: str, key: str, settings: Settings) -> str:
         region_name=settings.obs_region,
         aws_access_key_id=settings.obs_access_key_id,
         aws_secret_access_key=settings.obs_secret_access_key,
-        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+        config=Config(
+            signature_version="s3v4",
+            s3={"addressing_style": addressing_style(settings.obs_endpoint)},
+        ),
     )
     url = client.generate_presigned_url(
         "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=6 * 3600

@@ -18,16 +18,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from openvias.domain.alarms import Alarm
+from openvias.domain.object_storage import addressing_style
 from openvias.settings import Settings
 from openvias.sinks.base import Outcome
 from openvias.sinks.categories import wants_image
@@ -58,7 +57,6 @@ _TRANSIENT_CODES = frozenset(
 )
 #: Huawei OBS endpoints (obs.<region>.myhuaweicloud.com, .eu, ...): OBS wants the bucket in
 #: the host name ("virtual-hosted"); every other endpoint gets path-style requests.
-_HUAWEI_OBS_HOST = re.compile(r"(^|\.)obs\.[a-z0-9-]+\.myhuaweicloud\.[a-z]+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,11 +83,6 @@ def alarm_document(alarm: Alarm, image_key: str | None) -> dict[str, Any]:
             document["image"] = image_key
         document[key] = value
     return document
-
-
-def addressing_style(endpoint: str) -> str:
-    host = (urlsplit(endpoint).hostname or "").lower()
-    return "virtual" if _HUAWEI_OBS_HOST.search(host) else "path"
 
 
 class ObsSink:
