@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -167,3 +168,34 @@ def test_an_obs_object_is_analysed(backend: str, videos: Path, s3_endpoint: str)
         task_id = tc.create_ids(task_body([source]))[0]
         assert wait_for(settled(tc, task_id), what="the OBS task to end") == "SUCCEEDED"
         assert events(server, task_id)
+
+
+def _window(start: datetime, minutes: int) -> dict[str, Any]:
+    end = start + timedelta(minutes=minutes)
+    return {
+        "type": "weekly",
+        "timezone": "+00:00",
+        "days_of_week": [1, 2, 3, 4, 5, 6, 7],
+        "periods": [[{"begin_at": start.strftime("%H:%M:00"), "end_at": end.strftime("%H:%M:00")}]],
+    }
+
+
+def test_a_task_outside_its_window_waits_in_scheduling(tc: TaskCenter, videos: Path) -> None:
+    later = datetime.now(UTC) + timedelta(hours=2)
+    source = tc.vc.create_source(type_config=URL_CONFIG.format(url=(videos / "flame.mp4").as_uri()))
+    waiting = tc.create_ids(task_body([source], schedule=_window(later, 30)))[0]
+    now = datetime.now(UTC) - timedelta(minutes=2)
+    inside = tc.create_ids(task_body([source], schedule=_window(now, 30)))[0]
+    wait_for(lambda: scheduling(tc, waiting), what="SCHEDULING outside the window")
+    assert wait_for(settled(tc, inside), what="the task inside its window to run") == "SUCCEEDED"
+    assert events(tc.server, waiting) == []
+    assert scheduling(tc, waiting)
+    # ShowTaskInfo's state pattern lacks SCHEDULING: it shows PENDING and says why.
+    shown = tc.show(waiting)
+    assert shown["state"] == "PENDING"
+    assert shown["status"].startswith("SCHEDULING")
+
+
+def scheduling(tc: TaskCenter, task_id: str) -> bool:
+    listed = tc.list_tasks(task_state="SCHEDULING", page_size=1000)["tasks"]
+    return task_id in {task["id"] for task in listed}

@@ -77,6 +77,7 @@ def serve(
     import uvicorn
 
     from openvias.api.app import create_app
+    from openvias.api.state import BackgroundFactory
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -86,7 +87,9 @@ def serve(
         asyncio.run(_migrate(settings))
     except Exception as exc:
         raise fail(f"cannot prepare the database: {exc}") from exc
-    background = []
+    from openvias.services.scheduler import embedded_scheduler
+
+    background: list[BackgroundFactory] = [embedded_scheduler]
     if settings.engine == "local":
         from openvias.engine.local import embedded_engine
 

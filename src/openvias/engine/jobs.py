@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +23,8 @@ class BuiltJob:
     revision: int
     #: (code, message) when the task cannot run at all.
     error: tuple[str, str] | None = None
+    #: The effective weekly schedule, if any (the job waits outside its windows).
+    schedule: dict[str, Any] | None = None
 
 
 async def build_job(
@@ -54,4 +57,4 @@ async def build_job(
         start_at=0.0 if located.source.live else lease.position_ms / 1000,
         output=dict(effective.output or {}),
     )
-    return BuiltJob(job, effective.updated_at)
+    return BuiltJob(job, effective.updated_at, schedule=effective.schedule)

@@ -37,11 +37,16 @@ from openvias.engine.jobs import build_job
 from openvias.engine.pipeline import ANALYSIS_CRASHED, alarm_from_wire
 from openvias.engine.supervisor import Supervisor
 from openvias.services.doorbell import DELIVERIES, ring
+from openvias.services.scheduler import active_now
 from openvias.settings import Settings
 from openvias.store.db import transaction
 from openvias.store.repositories.alarm_events import insert_alarm
 from openvias.store.repositories.deliveries import enqueue_deliveries
-from openvias.store.repositories.stream_leases import Lease, StreamLeaseRepository
+from openvias.store.repositories.stream_leases import (
+    WANTS_RUNNING,
+    Lease,
+    StreamLeaseRepository,
+)
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +139,11 @@ class LocalEngine:
             snapshots = await leases.snapshots(list(self.local))
         for task_id, known in list(self.local.items()):
             snapshot = snapshots.get(task_id)
-            wants = snapshot is not None and snapshot.desired_state == "running"
+            wants = (
+                snapshot is not None
+                and snapshot.desired_state == "running"
+                and snapshot.state in WANTS_RUNNING
+            )
             restarted = (
                 snapshot is not None
                 and known.announced_running
@@ -165,6 +174,11 @@ class LocalEngine:
                 await leases.set_state(
                     task_id, lease.epoch, "FAILED", error=built.error, final=True
                 )
+                await leases.release(task_id, lease.epoch)
+                return
+            if not active_now(built.schedule):
+                # Outside its window: the scheduler starts it when the window opens.
+                await leases.set_state(task_id, lease.epoch, "SCHEDULING")
                 await leases.release(task_id, lease.epoch)
                 return
         assert built.job is not None

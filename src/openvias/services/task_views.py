@@ -12,6 +12,17 @@ from openvias.schemas.tasks import TaskError, TaskInfo, TaskListItem
 from openvias.store.models import BatchTask, Task
 
 COMPANY = "openvias"
+#: Stored states that ShowTaskInfo/ListTasks items may not carry (their ``state`` pattern
+#: lacks them: ListTasks only filters by them), and what is shown instead; ``status`` tells.
+_SHOWN_STATE = {"SCHEDULING": "PENDING", "LACK_OF_RESOURCES": "START_FAILED"}
+_STATUS = {
+    "SCHEDULING": "SCHEDULING: waiting for the next window of its schedule.",
+    "LACK_OF_RESOURCES": "LACK_OF_RESOURCES: no analysis capacity left.",
+}
+
+
+def shown_state(state: str) -> str:
+    return _SHOWN_STATE.get(state, state)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +98,8 @@ def task_info(
         service_version=task.service_version,
         title=spec.title_zh if spec else task.service_name,
         type=deploy_type_code(spec),
-        state=task.state,
-        status=task.status,
+        state=shown_state(task.state),
+        status=task.status or _STATUS.get(task.state, ""),
         created_at=iso_ms(task.created_at),
         updated_at=iso_ms(effective.updated_at),
         input=task.input,
@@ -110,7 +121,7 @@ def task_list_item(task: Task, source_name: str | None) -> TaskListItem:
     return TaskListItem(
         id=task.id,
         name=task.name,
-        state=task.state,
+        state=shown_state(task.state),
         created_at=str(task.created_at),
         algorithm_publish_id=spec.alg_id if spec else "",
         service_id=spec.service_id if spec else "",
