@@ -1,101 +1,47 @@
 """The event center, an openvias extension: ``GET /v2/{project_id}/events`` lists the stored
 alarms (VIAS envelope without the image, plus batch_id, video_source_id, service_name,
-created_at) and ``GET /v2/{project_id}/events/{event_id}`` shows one with its image.
+created_at, aggregation and review fields), ``GET /v2/{project_id}/events/{event_id}``
+shows one with its image, ``PUT .../review`` reviews it and ``DELETE`` deletes it.
+Aggregation is in ``test_event_aggregation.py``.
 
-Until the engine lands, alarms are stored the way it stores them: ``insert_alarm`` on the
-server's own database."""
+Alarms are stored the way the engine stores them: ``insert_alarm`` on the server's own
+database."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import json
 import re
+import time
 from dataclasses import dataclass, replace
 from typing import Any
 
 import cv2
 import numpy as np
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from openvias.domain.alarms import Alarm, alarm_message_id
-from openvias.store.db import create_engine, create_sessionmaker, transaction
-from openvias.store.repositories.alarm_events import insert_alarm
+from openvias.store.repositories.deliveries import enqueue_deliveries
+from tests.api.event_support import (
+    CREATED,
+    EXTRA_KEYS,
+    INTRUSION,
+    SMOKE,
+    T0,
+    Events,
+    alarm,
+    jpeg,
+    on_db,
+    other_project,
+    seed,
+    stored_rows,
+    wire,
+)
 from tests.api.identity_support import assert_error
 from tests.api.video_center import unique
-from tests.support import ADMIN_PASSWORD, Server
+from tests.support import Server
 
 UPPER_UUID = re.compile(r"^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$")
-T0 = 1_700_000_000  # alarm times, epoch seconds
-CREATED = 1_700_000_000_000  # storage times, epoch ms
-SMOKE, INTRUSION = "c-smoke-and-fire-cloud", "c-intrusiondetection-edge"
-EXTRA_KEYS = ["batch_id", "video_source_id", "service_name", "created_at"]
-
-
-def jpeg(shade: int = 40) -> bytes:
-    image = np.full((48, 64, 3), shade, dtype=np.uint8)
-    cv2.rectangle(image, (8, 8), (40, 30), (0, 0, 255), -1)
-    ok, encoded = cv2.imencode(".jpg", image)
-    assert ok
-    return encoded.tobytes()
-
-
-def alarm(project_id: str, task_id: str, media_ms: int, **changes: Any) -> Alarm:
-    fields: dict[str, Any] = {
-        "message_id": alarm_message_id(task_id, 1, media_ms),
-        "project_id": project_id,
-        "task_id": task_id,
-        "batch_id": None,
-        "video_source_id": "b664d367-3bf4-4d94-969f-b877d8c5d9ae",
-        "stream_id": "b664d367-3bf4-4d94-969f-b877d8c5d9ae",
-        "service_name": SMOKE,
-        "event_type": 393216,
-        "timestamp": T0 + media_ms // 1000,
-        "media_ms": media_ms,
-        "run": 1,
-        "event_set": [{"state": 1, "bounding_box": {"x": 8, "y": 8, "w": 33, "h": 23}}],
-        "jpeg": jpeg(media_ms % 200),
-        **changes,
-    }
-    return Alarm(**fields)
-
-
-def seed(server: Server, *alarms: tuple[Alarm, int]) -> list[bool]:
-    """Store (alarm, created_at ms) pairs in one transaction on the server's database."""
-
-    async def store() -> list[bool]:
-        engine = create_engine(server.env["OPENVIAS_DATABASE_URL"])
-        try:
-            async with transaction(create_sessionmaker(engine)) as session:
-                return [await insert_alarm(session, a, created) for a, created in alarms]
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(store())
-
-
-def other_project(server: Server) -> Server:
-    """The same server, seen through an admin token scoped to a fresh project."""
-    name = unique("ev")
-    for args in (
-        ("admin", "create-project", "--domain", "openvias", "--name", name),
-        ("admin", "grant", "--user", "admin", "--project", name, "--domain", "openvias"),
-    ):
-        done = server.cli(*args)
-        assert done.returncode == 0, done.stderr
-        json.loads(done.stdout)
-    token, project_id = server.login("admin", ADMIN_PASSWORD, "openvias", name)
-    return replace(server, token=token, project_id=project_id)
-
-
-def wire(a: Alarm, created_at: int, *, image: bool) -> dict[str, Any]:
-    return {
-        **a.envelope(include_image=image),
-        "batch_id": a.batch_id,
-        "video_source_id": a.video_source_id,
-        "service_name": a.service_name,
-        "created_at": created_at,
-    }
 
 
 @dataclass
@@ -261,8 +207,28 @@ def test_other_projects_see_nothing(server: Server, seeded: Seeded) -> None:
         foreign = f"/v2/{seeded.server.project_id}/events"
         assert_error(client.get(foreign), 403)
         assert_error(client.get(f"{foreign}/{stored.message_id}"), 403)
+        # nor review, delete or see the secondaries of its events, nor touch its rules
+        review = {"result": "rejected", "comment": "not yours"}
+        for path in (base, foreign):
+            status = 404 if path == base else 403
+            for response in (
+                client.put(f"{path}/{stored.message_id}/review", json=review),
+                client.delete(f"{path}/{stored.message_id}"),
+                client.get(f"{path}/{stored.message_id}/secondary"),
+            ):
+                body = assert_error(response, status)
+                if status == 404:
+                    assert body["params"] == ["event_id"]
+        assert_error(client.get(f"{foreign}/rules"), 403)
+        assert_error(client.put(f"{foreign}/rules", json={"aggregation_enabled": True}), 403)
     with server.client(token="") as anonymous:
         assert_error(anonymous.get(f"/v2/{seeded.server.project_id}/events"), 401)
+        assert_error(
+            anonymous.delete(f"/v2/{seeded.server.project_id}/events/{stored.message_id}"), 401
+        )
+    # the event is untouched, and the other project's rules are the defaults still
+    assert seeded.get(f"/{stored.message_id}") == wire(stored, CREATED, image=True)
+    assert seeded.get("/rules") == {"aggregation_enabled": False, "aggregation_minutes": 10}
 
 
 def test_unknown_event_is_404(seeded: Seeded) -> None:
@@ -290,6 +256,9 @@ def test_unknown_event_is_404(seeded: Seeded) -> None:
         ("start_time", "-1"),
         ("start_time", "yesterday"),
         ("end_time", str(2**63)),
+        ("review_state", "maybe"),
+        ("review_state", "APPROVED"),
+        ("include_secondary", "maybe"),
     ],
 )
 def test_bad_parameters_are_400_naming_them(seeded: Seeded, param: str, value: str) -> None:
@@ -306,3 +275,124 @@ def test_bad_event_id_is_400(seeded: Seeded, event_id: str) -> None:
         response = client.get(f"/v2/{seeded.server.project_id}/events/{event_id}")
     body = assert_error(response, 400)
     assert body["params"] == ["event_id"]
+
+
+# -- review and delete --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def scratch(server: Server) -> Events:
+    """A fresh project for the tests that change events (aggregation off)."""
+    return Events(other_project(server))
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def test_review_round_trip(scratch: Events) -> None:
+    pid, task = scratch.server.project_id, unique("tr").replace("-", "")
+    first, second = alarm(pid, task, 0), alarm(pid, task, 1_000)
+    assert seed(scratch.server, (first, CREATED), (second, CREATED + 1)) == [True, True]
+    event_id = first.message_id
+    assert scratch.ids(task_id=task, review_state="pending") == [second.message_id, event_id]
+
+    before = now_ms()
+    reviewed = scratch.put(f"/{event_id}/review", {"result": "approved", "comment": "fire!"})
+    after = now_ms()
+    assert before <= reviewed["reviewed_at"] <= after
+    review = {
+        "review_state": "approved",
+        "review_comment": "fire!",
+        "reviewed_by": "admin",  # the caller's user name
+        "reviewed_at": reviewed["reviewed_at"],
+    }
+    # the answer is the event without its image; showing it has the review too
+    assert reviewed == wire(first, CREATED, image=False, **review)
+    assert scratch.get(f"/{event_id}") == wire(first, CREATED, image=True, **review)
+    assert scratch.ids(task_id=task, review_state="approved") == [event_id]
+    assert scratch.ids(task_id=task, review_state="pending") == [second.message_id]
+
+    # a new review replaces the last (lower-case id, no comment: the comment is cleared)
+    again = scratch.put(f"/{event_id.lower()}/review", {"result": "rejected"})
+    assert again["review_state"] == "rejected"
+    assert again["review_comment"] == ""
+    assert again["reviewed_at"] >= reviewed["reviewed_at"]
+    assert scratch.ids(task_id=task, review_state="rejected") == [event_id]
+    assert scratch.ids(task_id=task, review_state="approved") == []
+    # the longest comment, counted in characters; unknown fields are ignored
+    longest = "\u706b" * 1024
+    done = scratch.put(
+        f"/{second.message_id}/review", {"result": "approved", "comment": longest, "x": 1}
+    )
+    assert done["review_comment"] == longest
+    assert scratch.get(f"/{second.message_id}")["review_comment"] == longest
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({}, "result"),
+        ({"comment": "no result"}, "result"),
+        ({"result": "pending"}, "result"),
+        ({"result": "APPROVED"}, "result"),
+        ({"result": None}, "result"),
+        ({"result": "approved", "comment": "x" * 1025}, "comment"),
+        ({"result": "approved", "comment": 7}, "comment"),
+        ({"result": "approved", "comment": None}, "comment"),
+        (["approved"], "body"),
+    ],
+)
+def test_bad_review_is_400_naming_the_field(scratch: Events, body: Any, param: str) -> None:
+    pid, task = scratch.server.project_id, unique("tv").replace("-", "")
+    stored = alarm(pid, task, 0)
+    assert seed(scratch.server, (stored, CREATED)) == [True]
+    response = scratch.call("PUT", f"/{stored.message_id}/review", json=body)
+    error = assert_error(response, 400)
+    assert error["error_code"] == "VIAS.00010001"
+    assert error["params"] == [param]
+    assert scratch.get(f"/{stored.message_id}")["review_state"] == "pending"
+
+
+def test_review_or_delete_of_unknown_or_malformed_ids(scratch: Events) -> None:
+    missing = alarm_message_id("0" * 32, 9, 9)
+    review = {"result": "approved"}
+    for response in (
+        scratch.call("PUT", f"/{missing}/review", json=review),
+        scratch.call("DELETE", f"/{missing}"),
+        scratch.call("GET", f"/{missing}/secondary"),
+    ):
+        body = assert_error(response, 404)
+        assert body["error_code"] == "VIAS.00010002"
+        assert body["params"] == ["event_id"]
+    for response in (
+        scratch.call("PUT", "/not-a-uuid/review", json=review),
+        scratch.call("DELETE", "/not-a-uuid"),
+        scratch.call("GET", "/not-a-uuid/secondary"),
+    ):
+        assert assert_error(response, 400)["params"] == ["event_id"]
+
+
+def test_delete_takes_the_image_and_deliveries(scratch: Events) -> None:
+    pid, task = scratch.server.project_id, unique("tx").replace("-", "")
+    doomed, kept = alarm(pid, task, 0), alarm(pid, task, 1_000)
+    assert seed(scratch.server, (doomed, CREATED), (kept, CREATED + 1)) == [True, True]
+    # a delivery that cannot succeed (nothing listens on port 9): it stays pending
+    output = {"webhook": {"url": "http://127.0.0.1:9/alarms"}}
+
+    async def enqueue(session: AsyncSession) -> int:
+        return await enqueue_deliveries(session, doomed, output, now_ms() + 3_600_000)
+
+    assert on_db(scratch.server, enqueue) == 1
+    assert stored_rows(scratch.server, [doomed.message_id]) == (1, 1)
+
+    scratch.delete(doomed.message_id.lower())
+    assert_error(scratch.call("GET", f"/{doomed.message_id}"), 404)
+    assert scratch.ids(task_id=task) == [kept.message_id]
+    assert stored_rows(scratch.server, [doomed.message_id]) == (0, 0)
+    assert stored_rows(scratch.server, [kept.message_id]) == (1, 0)
+    # deleted is gone: a second delete is 404
+    body = assert_error(scratch.call("DELETE", f"/{doomed.message_id}"), 404)
+    assert body["params"] == ["event_id"]
+    # and the engine storing it again (same message_id) stores it anew
+    assert seed(scratch.server, (replace(doomed, jpeg=jpeg(9)), CREATED + 2)) == [True]

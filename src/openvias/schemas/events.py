@@ -2,20 +2,44 @@
 console but no public API for it, vias-api.md §11.4).
 
 An event is the VIAS alarm envelope (§11.2) followed by what openvias knows about it:
-``batch_id``, ``video_source_id``, ``service_name`` and ``created_at`` (epoch ms, when it
-was stored). The list leaves out ``image_base64``; showing one event includes it.
+``batch_id``, ``video_source_id``, ``service_name``, ``created_at`` (epoch ms, when it was
+stored), its aggregation (``primary_id``, ``aggregated_count``) and its review
+(``review_state``, ``review_comment``, ``reviewed_by``, ``reviewed_at``). The list leaves
+out ``image_base64``; showing one event includes it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field, StrictBool, StrictStr
 
 from openvias.schemas.common import WireModel
 
 #: ``message_id``: an upper-case UUID (lower case is accepted in paths).
 EVENT_ID_PATTERN = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
+
+ReviewState = Literal["pending", "approved", "rejected"]
+#: The window of repeated-event aggregation, minutes (the console's 1-1440).
+AGGREGATION_MINUTES_MIN, AGGREGATION_MINUTES_MAX = 1, 1440
+
+
+def _json_integer(value: Any) -> Any:
+    """JSON Schema's integer: ``5`` and ``5.0``, but neither ``true`` nor ``"5"`` (which
+    pydantic's lax ``int`` would take) nor ``5.5`` (which its strict one would not)."""
+    if isinstance(value, bool | str | bytes):
+        raise ValueError("Input should be a valid integer")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+#: Field before BeforeValidator: the other way round the JSON schema says "ge", not "minimum".
+AggregationMinutes = Annotated[
+    int,
+    Field(ge=AGGREGATION_MINUTES_MIN, le=AGGREGATION_MINUTES_MAX),
+    BeforeValidator(_json_integer),
+]
 
 
 class EventData(WireModel):
@@ -36,6 +60,17 @@ class EventSummary(WireModel):
     video_source_id: str | None
     service_name: str
     created_at: int = Field(description="When the event was stored, epoch milliseconds.")
+    primary_id: str | None = Field(
+        description="The primary event this one is aggregated into; null for a primary."
+    )
+    aggregated_count: int = Field(
+        description="On a primary: the events aggregated into it, itself included (1 when "
+        "none). On a secondary: 1."
+    )
+    review_state: ReviewState
+    review_comment: str
+    reviewed_by: str | None = Field(description="User name of the last reviewer.")
+    reviewed_at: int | None = Field(description="When last reviewed, epoch milliseconds.")
 
 
 class EventDetail(WireModel):
@@ -50,8 +85,43 @@ class EventDetail(WireModel):
     video_source_id: str | None
     service_name: str
     created_at: int = Field(description="When the event was stored, epoch milliseconds.")
+    primary_id: str | None = Field(
+        description="The primary event this one is aggregated into; null for a primary."
+    )
+    aggregated_count: int = Field(
+        description="On a primary: the events aggregated into it, itself included (1 when "
+        "none). On a secondary: 1."
+    )
+    review_state: ReviewState
+    review_comment: str
+    reviewed_by: str | None = Field(description="User name of the last reviewer.")
+    reviewed_at: int | None = Field(description="When last reviewed, epoch milliseconds.")
 
 
 class EventList(WireModel):
     total: int = Field(description="Events matching the filters, all pages.")
     events: list[EventSummary]
+
+
+class EventReview(WireModel):
+    """The body of ReviewEvent; a new review replaces the previous one."""
+
+    result: Literal["approved", "rejected"] = Field(
+        description="approved: a true alarm; rejected: a false alarm."
+    )
+    comment: StrictStr = Field(default="", max_length=1024)
+
+
+class EventRulesUpdate(WireModel):
+    """The body of UpdateEventRules."""
+
+    aggregation_enabled: StrictBool = Field(description="Repeated-event aggregation on or off.")
+    aggregation_minutes: AggregationMinutes | None = Field(
+        default=None,
+        description="The aggregation window, minutes; left out or null: the current one stays.",
+    )
+
+
+class EventRulesInfo(WireModel):
+    aggregation_enabled: bool
+    aggregation_minutes: int = Field(ge=AGGREGATION_MINUTES_MIN, le=AGGREGATION_MINUTES_MAX)

@@ -3,6 +3,7 @@
 from openvias.store.models.algorithms import AlgorithmDeployment, ResourceOrder
 from openvias.store.models.delivery import Delivery, DeliveryAttempt
 from openvias.store.models.engine import AlarmEvent, AlarmImage, StreamLease
+from openvias.store.models.event_rules import EventRules
 from openvias.store.models.identity import AccessKey, Domain, Grant, Project, Token, User
 from openvias.store.models.tasks import BatchTask, BatchTaskGroup, OutboxMessage, Task, TaskTemplate
 from openvias.store.models.video import VideoGroup, VideoGroupMember, VideoSource
@@ -17,6 +18,7 @@ __all__ = [
     "Delivery",
     "DeliveryAttempt",
     "Domain",
+    "EventRules",
     "Grant",
     "OutboxMessage",
     "Project",
