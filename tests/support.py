@@ -161,11 +161,12 @@ def running_server(backend: str, **env_overrides: str) -> Iterator[Server]:
                 )
                 yield server
             finally:
-                process.terminate()
+                current = server.process  # restart() may have replaced the first one
+                current.terminate()
                 try:
-                    process.wait(timeout=15)
+                    current.wait(timeout=15)
                 except subprocess.TimeoutExpired:
-                    process.kill()
+                    current.kill()
                 log.close()
 
 
