@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from openvias import __version__
+from openvias.api.fast_reads import FastReads
 from openvias.api.handlers import install_error_handlers
 from openvias.api.middleware import CatchAll, RequestGuard
 from openvias.api.openapi import install_openapi
@@ -31,6 +32,7 @@ from openvias.errors import Conflict
 from openvias.services.bootstrap import bootstrap_if_empty
 from openvias.settings import Settings
 from openvias.store.db import create_engine, create_sessionmaker, transaction
+from openvias.store.direct import open_direct_reads
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,10 @@ def create_app(
                 await bootstrap_if_empty(session, settings.admin_password, settings.data_dir)
         except Conflict:
             log.info("bootstrap identity was created by another process")
+        try:
+            state.direct = await open_direct_reads(engine)
+        except Exception:
+            log.exception("direct reads are off: every read takes the routed path")
         services = [factory(state) for factory in background]
         running = [asyncio.create_task(service.run()) for service in services]
         try:
@@ -66,6 +72,8 @@ def create_app(
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if state.direct is not None:
+                await state.direct.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -92,6 +100,7 @@ def create_app(
     ):
         app.include_router(module.router)
     install_openapi(app)
+    app.add_middleware(FastReads, state=state)  # inside the guards, before routing
     app.add_middleware(
         RequestGuard,
         max_body_bytes=settings.max_body_bytes,

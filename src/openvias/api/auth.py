@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import timedelta
 
 from fastapi import Request
@@ -12,6 +14,11 @@ from openvias.domain import signing
 from openvias.domain.clock import utcnow
 from openvias.errors import Unauthorized
 from openvias.services.identity import IdentityService, Principal, token_digest
+from openvias.store.db import transaction
+
+log = logging.getLogger(__name__)
+#: Verifications of cached tokens under way (kept referenced until they finish).
+_refreshing: set[asyncio.Task[None]] = set()
 
 
 async def authenticate(request: Request, session: AsyncSession, state: AppState) -> Principal:
@@ -28,6 +35,7 @@ async def _by_token(token: str, session: AsyncSession, state: AppState) -> Princ
     digest = token_digest(token)
     cached = state.token_cache.get(digest)
     if cached is not None:
+        refresh_if_due(token, digest, state)
         return cached
     found = await IdentityService(session).principal_for_token(token)
     if found is None:
@@ -35,6 +43,32 @@ async def _by_token(token: str, session: AsyncSession, state: AppState) -> Princ
     principal, expires_at = found
     state.token_cache.put(digest, principal, (expires_at - utcnow()).total_seconds())
     return principal
+
+
+def refresh_if_due(token: str, digest: str, state: AppState) -> None:
+    """Verify a cached token again, in the background, once its entry is half-way through
+    its life (see ``TokenCache``); the request goes on with the cached principal."""
+    claim = state.token_cache.claim_refresh(digest)
+    if claim is None:
+        return
+
+    async def refresh() -> None:
+        try:
+            async with transaction(state.sessionmaker) as session:
+                found = await IdentityService(session).principal_for_token(token)
+        except Exception as exc:  # the entry then expires as it would have
+            log.warning("verifying a cached token again failed: %s", exc)
+            return
+        if found is None:
+            state.token_cache.refreshed(digest, claim, None, 0.0)
+        else:
+            principal, expires_at = found
+            expiry_in = (expires_at - utcnow()).total_seconds()
+            state.token_cache.refreshed(digest, claim, principal, expiry_in)
+
+    task = asyncio.create_task(refresh())
+    _refreshing.add(task)
+    task.add_done_callback(_refreshing.discard)
 
 
 async def _by_signature(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -11,16 +12,22 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from openvias.services.identity import Principal
 from openvias.settings import Settings
+from openvias.store.direct import DirectReads
+
+#: A cached token: principal, when it leaves the cache, when to verify it again.
+_TokenEntry = tuple[Principal, float, float]
 
 
 @dataclass
 class TokenCache:
     """Verified tokens, kept a few seconds so hot paths skip the lookup. A revoke through
-    this process evicts at once; other processes see it within ``ttl`` seconds."""
+    this process evicts at once; other processes see it within ``ttl`` seconds. A token in
+    use is verified again in the second half of its entry's life (``claim_refresh``), so a
+    busy token does not drop out, sending every request in flight to the database at once."""
 
     ttl: float
     max_entries: int = 10_000
-    _entries: dict[str, tuple[Principal, float]] = field(default_factory=dict)
+    _entries: dict[str, _TokenEntry] = field(default_factory=dict)
 
     def get(self, digest: str) -> Principal | None:
         entry = self._entries.get(digest)
@@ -36,10 +43,69 @@ class TokenCache:
             return
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
-        self._entries[digest] = (principal, time.monotonic() + min(self.ttl, token_expiry_in))
+        life = min(self.ttl, token_expiry_in)
+        now = time.monotonic()
+        self._entries[digest] = (principal, now + life, now + life / 2)
+
+    def claim_refresh(self, digest: str) -> _TokenEntry | None:
+        """The entry of ``digest`` if it is due to be verified again and nobody else has
+        claimed that; give it back to :meth:`refreshed` with the outcome."""
+        entry = self._entries.get(digest)
+        if entry is None or entry[2] > time.monotonic():
+            return None
+        claimed = self._entries[digest] = (entry[0], entry[1], math.inf)
+        return claimed
+
+    def refreshed(
+        self, digest: str, claim: _TokenEntry, principal: Principal | None, expiry_in: float
+    ) -> None:
+        """Renew (or, ``principal`` None, evict) a claimed entry, unless it was evicted or
+        replaced meanwhile (a revoke must not be undone by a verification made before it)."""
+        if self._entries.get(digest) is not claim:
+            return
+        if principal is None:
+            self.evict(digest)
+        else:
+            self.put(digest, principal, expiry_in)
 
     def evict(self, digest: str) -> None:
         self._entries.pop(digest, None)
+
+
+class ResponseCache:
+    """Bodies of 200 answers by URL, all of one database version: a lookup with another
+    version empties it. Past ``max_bytes``, the oldest entries go first."""
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self.hits = 0
+        self.misses = 0
+        self.versions = 0
+        self._version: Hashable | None = None
+        self._bodies: dict[str, bytes] = {}
+        self._bytes = 0
+
+    def get(self, version: Hashable, key: str) -> bytes | None:
+        if version != self._version:
+            self._bodies.clear()
+            self._bytes = 0
+            self._version = version
+            self.versions += 1
+        body = self._bodies.get(key)
+        if body is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return body
+
+    def put(self, version: Hashable, key: str, body: bytes) -> None:
+        if version != self._version or len(body) > self.max_bytes:
+            return  # computed under an older version: it may miss a newer write
+        self._bytes += len(body) - len(self._bodies.pop(key, b""))
+        self._bodies[key] = body
+        while self._bytes > self.max_bytes:
+            oldest = next(iter(self._bodies))
+            self._bytes -= len(self._bodies.pop(oldest))
 
 
 class BackgroundService(Protocol):
@@ -57,6 +123,11 @@ class AppState:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     token_cache: TokenCache
+    #: Opened at start-up where the database allows (see ``api/fast_reads.py``).
+    direct: DirectReads | None = None
+    read_cache: ResponseCache = field(default_factory=ResponseCache)
+    #: ShowVideoSourceDetail answers read directly (not routed).
+    direct_shows: int = 0
 
 
 #: Builds a background service from the application's state (given to ``create_app``).

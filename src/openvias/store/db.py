@@ -1,4 +1,6 @@
-"""Engine and session factories; SQLite gets WAL and a busy timeout."""
+"""Engine and session factories; SQLite gets WAL and a busy timeout; on PostgreSQL every
+write is announced on :data:`CHANGES_CHANNEL` (what keeps read caches exact, see
+``store/direct.py``)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,22 @@ from sqlalchemy.ext.asyncio import (
 )
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: PostgreSQL channel: ``NOTIFY`` in every transaction that changed rows (delivered at commit).
+CHANGES_CHANNEL = "openvias_changes"
+#: Tables written often that no cached read depends on (the read cache of
+#: ``api/fast_reads.py`` holds ListVideoSources: video sources, their groups, group members,
+#: batch-task groups and tasks): their writes are not announced. Announcing costs more than a
+#: round trip: PostgreSQL serialises the commits of NOTIFYing transactions (a global lock
+#: held through the commit's WAL flush). A table missing here is announced: safe, slower.
+UNANNOUNCED_TABLES = frozenset(
+    {"alarm_events", "alarm_images", "stream_leases", "outbox", "tokens"}
+    | {"deliveries", "delivery_attempts", "event_rules"}
+)
+#: First keywords of statements that change no row (anything else may, DDL included).
+_READ_ONLY_STATEMENTS = frozenset(
+    {"select", "show", "explain", "values", "begin", "start", "commit", "end", "rollback"}
+    | {"savepoint", "release", "set", "reset", "listen", "unlisten", "notify", "fetch", "close"}
+)
 
 
 def is_sqlite(url: str) -> bool:
@@ -45,7 +63,41 @@ def create_engine(url: str) -> AsyncEngine:
         return engine
     # No pre-ping (a round trip per checkout): a connection lost with the server fails one
     # request with 503 (retryable) and is then replaced by the pool.
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
+    engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
+    _announce_writes(engine)
+    return engine
+
+
+def _first_keyword(statement: str) -> str:
+    words = statement.lstrip(" \t\r\n(").split(None, 1)
+    return words[0].lower() if words else ""
+
+
+def _announce_writes(engine: AsyncEngine) -> None:
+    """``NOTIFY`` after every statement that may have changed rows (PostgreSQL folds the
+    repeats of one transaction into one notification, sent at commit, dropped on rollback).
+    Every openvias process writes through this engine (API, CLI, engine, migrations), so
+    a listener hears of every write; a writer that bypasses it (psql) must send
+    ``NOTIFY openvias_changes`` itself for running servers' read caches to drop what it
+    changed."""
+
+    @event.listens_for(engine.sync_engine, "after_cursor_execute")
+    def _notify(
+        conn: Any, cursor: Any, statement: str, _params: Any, context: Any, _many: bool
+    ) -> None:
+        if cursor.rowcount == 0 or _first_keyword(statement) in _READ_ONLY_STATEMENTS:
+            return
+        table = getattr(
+            getattr(getattr(context, "compiled", None), "statement", None), "table", None
+        )
+        if getattr(table, "name", None) in UNANNOUNCED_TABLES:
+            return
+        # A cursor of its own: the statement's may still hold rows to fetch (RETURNING).
+        notify = conn.connection.cursor()
+        try:
+            notify.execute(f"NOTIFY {CHANGES_CHANNEL}")
+        finally:
+            notify.close()
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -41,6 +41,7 @@ async def readyz(state: State) -> HealthStatus:
 async def metrics(state: State) -> str:
     pool = state.engine.pool
     checked_out = getattr(pool, "checkedout", lambda: 0)()
+    cache = state.read_cache
     return (
         "# HELP openvias_up 1 when the API process is serving.\n"
         "# TYPE openvias_up gauge\n"
@@ -48,4 +49,17 @@ async def metrics(state: State) -> str:
         "# HELP openvias_db_connections_in_use Database connections checked out.\n"
         "# TYPE openvias_db_connections_in_use gauge\n"
         f"openvias_db_connections_in_use {checked_out}\n"
+        "# HELP openvias_read_cache_lookups_total ListVideoSources answers looked up in the "
+        "read cache, by result.\n"
+        "# TYPE openvias_read_cache_lookups_total counter\n"
+        f'openvias_read_cache_lookups_total{{result="hit"}} {cache.hits}\n'
+        f'openvias_read_cache_lookups_total{{result="miss"}} {cache.misses}\n'
+        "# HELP openvias_read_cache_versions_total Database versions the read cache has seen "
+        "(each one empties it).\n"
+        "# TYPE openvias_read_cache_versions_total counter\n"
+        f"openvias_read_cache_versions_total {cache.versions}\n"
+        "# HELP openvias_direct_reads_total Answers read directly, before routing.\n"
+        "# TYPE openvias_direct_reads_total counter\n"
+        'openvias_direct_reads_total{operation="ShowVideoSourceDetail"} '
+        f"{state.direct_shows}\n"
     )

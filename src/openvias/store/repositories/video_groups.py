@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Select, asc, delete, desc, func, insert, select
+from sqlalchemy import Select, asc, bindparam, delete, desc, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from openvias.store.models import BatchTaskGroup, VideoGroup, VideoGroupMember, VideoSource
@@ -18,6 +19,43 @@ class GroupCounts:
     types: list[str] = field(default_factory=list)
     #: Batch tasks configured over the group.
     num_batch_task: int = 0
+
+
+_MEMBER_KEYS = (VideoGroupMember.group_id, VideoSource.status, VideoSource.type)
+_MEMBER_COUNTS = select(*_MEMBER_KEYS, func.count()).join(
+    VideoSource, VideoSource.id == VideoGroupMember.source_id
+)
+_BATCH_COUNTS = select(BatchTaskGroup.group_id, func.count())
+_OF_SOURCE = select(VideoGroupMember.group_id).where(
+    VideoGroupMember.source_id == bindparam("source_id")
+)
+#: Counts of the groups that the source ``source_id`` belongs to (ShowVideoSourceDetail).
+MEMBER_COUNTS_OF_SOURCE = _MEMBER_COUNTS.where(VideoGroupMember.group_id.in_(_OF_SOURCE)).group_by(
+    *_MEMBER_KEYS
+)
+BATCH_COUNTS_OF_SOURCE = _BATCH_COUNTS.where(BatchTaskGroup.group_id.in_(_OF_SOURCE)).group_by(
+    BatchTaskGroup.group_id
+)
+
+
+def fold_counts(
+    group_ids: Iterable[str],
+    members: Iterable[Sequence[Any]],
+    batches: Iterable[Sequence[Any]],
+) -> dict[str, GroupCounts]:
+    """``GroupCounts`` of each group from rows of (group, status, type, n) and (group, n)."""
+    result = {gid: GroupCounts() for gid in group_ids}
+    for group_id, status, source_type, n in members:
+        counts = result.setdefault(group_id, GroupCounts())
+        counts.num_video_source += n
+        counts.by_status[status] = counts.by_status.get(status, 0) + n
+        if source_type not in counts.types:
+            counts.types.append(source_type)
+    for counts in result.values():
+        counts.types.sort()  # rows come in no particular order
+    for group_id, n in batches:
+        result.setdefault(group_id, GroupCounts()).num_batch_task = n
+    return result
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,36 +133,16 @@ class VideoGroupRepository:
         return result
 
     async def counts(self, group_ids: Sequence[str]) -> dict[str, GroupCounts]:
-        result = {gid: GroupCounts() for gid in group_ids}
         if not group_ids:
-            return result
-        rows = await self.session.execute(
-            select(
-                VideoGroupMember.group_id,
-                VideoSource.status,
-                VideoSource.type,
-                func.count(),
-            )
-            .join(VideoSource, VideoSource.id == VideoGroupMember.source_id)
-            .where(VideoGroupMember.group_id.in_(list(group_ids)))
-            .group_by(VideoGroupMember.group_id, VideoSource.status, VideoSource.type)
+            return {}
+        ids = list(group_ids)
+        members = await self.session.execute(
+            _MEMBER_COUNTS.where(VideoGroupMember.group_id.in_(ids)).group_by(*_MEMBER_KEYS)
         )
-        for group_id, status, source_type, n in rows:
-            counts = result[group_id]
-            counts.num_video_source += n
-            counts.by_status[status] = counts.by_status.get(status, 0) + n
-            if source_type not in counts.types:
-                counts.types.append(source_type)
-        for counts in result.values():
-            counts.types.sort()  # rows come in no particular order
         batches = await self.session.execute(
-            select(BatchTaskGroup.group_id, func.count())
-            .where(BatchTaskGroup.group_id.in_(list(group_ids)))
-            .group_by(BatchTaskGroup.group_id)
+            _BATCH_COUNTS.where(BatchTaskGroup.group_id.in_(ids)).group_by(BatchTaskGroup.group_id)
         )
-        for group_id, n in batches:
-            result[group_id].num_batch_task = n
-        return result
+        return fold_counts(group_ids, members.tuples(), batches.tuples())
 
     def _filtered(self, project_id: str, f: GroupFilter) -> Select[VideoGroup]:
         stmt = select(VideoGroup).where(VideoGroup.project_id == project_id)

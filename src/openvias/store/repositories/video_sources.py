@@ -1,25 +1,137 @@
-"""Queries over video sources (all SQL of the Video Center sources lives here)."""
+"""Queries over video sources (all SQL of the Video Center sources lives here).
+
+The two hot reads (ShowVideoSourceDetail, ListVideoSources) select plain columns, in one
+statement where they can, and hand back tuples: loading ORM objects costs more than the
+queries themselves. ShowVideoSourceDetail's statements are module constants that run either
+on the request session or on ``store.direct`` (see :func:`source_detail`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
     ScalarSelect,
     Select,
     String,
+    and_,
     asc,
+    bindparam,
     column,
     desc,
     exists,
     func,
+    literal,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from openvias.store.direct import Fetch
 from openvias.store.models import Task, VideoGroup, VideoGroupMember, VideoSource
+from openvias.store.repositories.video_groups import (
+    BATCH_COUNTS_OF_SOURCE,
+    MEMBER_COUNTS_OF_SOURCE,
+    GroupCounts,
+    fold_counts,
+)
+
+_SOURCE_COLUMNS = (
+    VideoSource.id,
+    VideoSource.name,
+    VideoSource.access_type,
+    VideoSource.type,
+    VideoSource.type_config,
+    VideoSource.stream_path,
+    VideoSource.created_at,
+    VideoSource.latitude,
+    VideoSource.longitude,
+    VideoSource.tags,
+    VideoSource.status,
+)
+_GROUP_COLUMNS = (
+    VideoGroup.id,
+    VideoGroup.name,
+    VideoGroup.description,
+    VideoGroup.access_type,
+    VideoGroup.created_at,
+    VideoGroup.updated_at,
+)
+_N = len(_SOURCE_COLUMNS)
+_BIGINT_MAX = 2**63 - 1
+
+#: The source ``source_id`` of ``project_id`` and its groups: one row per group (or one
+#: with NULL group columns), groups in creation order.
+SOURCE_WITH_GROUPS = (
+    select(*_SOURCE_COLUMNS, *_GROUP_COLUMNS)
+    .outerjoin(VideoGroupMember, VideoGroupMember.source_id == VideoSource.id)
+    .outerjoin(VideoGroup, VideoGroup.id == VideoGroupMember.group_id)
+    .where(VideoSource.project_id == bindparam("project_id"))
+    .where(VideoSource.id == bindparam("source_id"))
+    .order_by(VideoGroup.created_at, VideoGroup.id)
+)
+
+
+class SourceRow(NamedTuple):
+    id: str
+    name: str
+    access_type: str
+    type: str
+    type_config: str
+    stream_path: str
+    created_at: int
+    latitude: str
+    longitude: str
+    tags: list[Any]
+    status: str
+
+
+class GroupRow(NamedTuple):
+    id: str
+    name: str
+    description: str
+    access_type: str
+    created_at: int
+    updated_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class SourceDetail:
+    source: SourceRow
+    groups: list[GroupRow]
+    counts: dict[str, GroupCounts]
+
+
+@dataclass(frozen=True, slots=True)
+class ListedSource:
+    source: SourceRow
+    num_tasks: int
+    #: In some group: its packages are looked up (most sources of a page are in none).
+    grouped: bool
+
+
+def source_row(values: Sequence[Any]) -> SourceRow:
+    sid, name, access, kind, config, path, created, latitude, longitude, tags, status = values[:_N]
+    tags = list(tags or [])
+    return SourceRow(
+        sid, name, access, kind, config, path, created, latitude, longitude, tags, status
+    )
+
+
+async def source_detail(fetch: Fetch, project_id: str, source_id: str) -> SourceDetail | None:
+    """ShowVideoSourceDetail's reads: one statement, two more for a source in groups."""
+    rows = await fetch(SOURCE_WITH_GROUPS, {"project_id": project_id, "source_id": source_id})
+    if not rows:
+        return None
+    groups = [GroupRow(*row[_N:]) for row in rows if row[_N] is not None]
+    counts: dict[str, GroupCounts] = {}
+    if groups:
+        params = {"source_id": source_id}
+        members = await fetch(MEMBER_COUNTS_OF_SOURCE, params)
+        batches = await fetch(BATCH_COUNTS_OF_SOURCE, params)
+        counts = fold_counts([g.id for g in groups], members, batches)
+    return SourceDetail(source_row(rows[0]), groups, counts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +191,7 @@ class VideoSourceRepository:
 
         Matching the list's JSON text instead would cross element boundaries (``,`` and
         ``"`` would match every list of two tags) and miss CJK tags, stored \\u-escaped."""
-        if self.session.get_bind().dialect.name == "sqlite":
+        if self._dialect() == "sqlite":
             tags = func.json_each(VideoSource.tags).table_valued(column("value", String))
         else:
             tags = (
@@ -119,18 +231,73 @@ class VideoSourceRepository:
 
     async def page(
         self, project_id: str, f: SourceFilter, *, limit: int | None, offset: int
-    ) -> tuple[list[VideoSource], int]:
-        stmt = self._filtered(project_id, f)
-        total = int(
-            await self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-        )
+    ) -> tuple[list[ListedSource], int]:
+        """One statement: the page's ids are sorted and cut first (only they get their
+        columns read and their tasks counted), the total comes as an uncorrelated scalar
+        subquery; a page past the end counts apart."""
+        matching = self._filtered(project_id, f)
         order = desc if f.descending else asc
-        if f.sort == "num_task":
-            stmt = stmt.order_by(order(self._task_count()))
-        stmt = stmt.order_by(order(VideoSource.created_at), order(VideoSource.id)).offset(offset)
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        return list(await self.session.scalars(stmt)), total
+        tasks = self._task_count()
+        keys: list[Any] = [order(tasks)] if f.sort == "num_task" else []
+        keys += [order(VideoSource.created_at), order(VideoSource.id)]
+        matching_ids = matching.with_only_columns(VideoSource.id)
+        if limit is not None and f.sort == "create_at" and self._dialect() == "sqlite":
+            page = self._created_window(matching, f.descending, offset, limit)
+        else:
+            page = matching_ids.order_by(*keys).offset(offset)
+            page = page if limit is None else page.limit(limit)
+        ids = page.subquery()
+        count = select(func.count()).select_from(matching_ids.subquery())
+        total = count.scalar_subquery()
+        grouped = exists().where(VideoGroupMember.source_id == VideoSource.id)
+        stmt = (
+            select(*_SOURCE_COLUMNS, tasks.label("num_tasks"), grouped.label("grouped"), total)
+            .join(ids, ids.c.id == VideoSource.id)
+            .order_by(*keys)
+        )
+        rows = (await self.session.execute(stmt)).all()
+        if not rows:
+            return [], int(await self.session.scalar(count) or 0)
+        listed = [ListedSource(source_row(row), row[_N], bool(row[_N + 1])) for row in rows]
+        return listed, int(rows[0][_N + 2])
+
+    @staticmethod
+    def _created_window(
+        matching: Select[VideoSource], descending: bool, offset: int, limit: int
+    ) -> Select[str]:
+        """The ids of the page in (created_at, id) order, for SQLite: sorting on both reads
+        every row up to the page and sorts each run of equal created_at apart (12-20 ms at
+        offsets 5,000-10,000), while created_at alone is read from the index. The page's
+        rows are the rows whose created_at lies between that of its first and of its last
+        row in created_at order (any order of the ties has the same created_at at each
+        position), from position ``offset`` minus the rows before that range."""
+        created = VideoSource.created_at
+        order = desc if descending else asc
+
+        def created_at_position(k: int) -> ScalarSelect[Any]:
+            by_created = matching.with_only_columns(created).order_by(order(created))
+            return by_created.offset(k).limit(1).scalar_subquery()
+
+        first, last = created_at_position(offset), created_at_position(offset + limit - 1)
+        if descending:  # a missing last row (a short last page) leaves the range open
+            in_range = and_(created <= first, created >= func.coalesce(last, -_BIGINT_MAX))
+            before = created > first
+        else:
+            in_range = and_(created >= first, created <= func.coalesce(last, _BIGINT_MAX))
+            before = created < first
+        skipped = select(func.count()).select_from(
+            matching.with_only_columns(VideoSource.id).where(before).subquery()
+        )
+        return (
+            matching.with_only_columns(VideoSource.id)
+            .where(in_range)
+            .order_by(order(created), order(VideoSource.id))
+            .limit(limit)
+            .offset(literal(offset) - skipped.scalar_subquery())
+        )
+
+    def _dialect(self) -> str:
+        return self.session.get_bind().dialect.name
 
     @staticmethod
     def _task_count() -> ScalarSelect[int]:
@@ -140,20 +307,6 @@ class VideoSourceRepository:
             .correlate(VideoSource)
             .scalar_subquery()
         )
-
-    async def task_counts(self, source_ids: Sequence[str]) -> dict[str, int]:
-        """Tasks (single or of a batch, in any state) that analyse each source."""
-        result = dict.fromkeys(source_ids, 0)
-        if source_ids:
-            rows = await self.session.execute(
-                select(Task.video_source_id, func.count())
-                .where(Task.video_source_id.in_(list(source_ids)))
-                .group_by(Task.video_source_id)
-            )
-            for source_id, n in rows:
-                if source_id is not None:
-                    result[source_id] = n
-        return result
 
     async def delete(self, source: VideoSource) -> None:
         await self.session.delete(source)

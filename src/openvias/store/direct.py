@@ -1,0 +1,166 @@
+"""Direct reads: hot read-only statements on driver connections of their own, and the
+exact version of the database as of now (what keeps a read cache exact).
+
+SQLAlchemy's async layer costs several times what a small indexed query does (greenlet
+switches, the pool, and on SQLite one thread hand-off per DBAPI call), so the hottest read
+(ShowVideoSourceDetail) runs its Core statements, compiled once, straight on the driver:
+
+- SQLite: stdlib ``sqlite3`` connections (``query_only``: they can never write) on two
+  worker threads of their own, one hand-off per statement (aiosqlite under SQLAlchemy
+  makes four, plus the transaction's); SQLite runs without the GIL meanwhile, and a query
+  as long as a big group's counts never blocks the event loop. ``version()`` is
+  ``PRAGMA data_version`` on a connection of the event loop (a few microseconds, never
+  waits: ``busy_timeout`` 0, and a busy database gives None); it changes whenever another
+  connection, of any process, this one's included, commits a change.
+- PostgreSQL: see ``store/direct_pg.py`` (a few asyncpg connections, LISTEN/NOTIFY).
+
+Only constant statements may be passed (module-level, with ``bindparam`` values): each is
+compiled once per object, and bound values go to the driver unconverted (use strings and
+integers)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import Select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+AnySelect = Select[*tuple[Any, ...]]
+Row = Sequence[Any]
+#: Runs a statement with bound values, returns its rows: ``DirectReads.fetch`` or a session's.
+Fetch = Callable[[AnySelect, Mapping[str, Any]], Awaitable[Sequence[Row]]]
+
+
+class DirectReads(Protocol):
+    async def fetch(self, stmt: AnySelect, params: Mapping[str, Any]) -> Sequence[Row]:
+        """The rows of ``stmt``; raises on any failure (the caller falls back)."""
+
+    async def version(self) -> Hashable | None:
+        """The database's version as of now: equal values mean no write committed in
+        between, by any process; any write whose commit was acknowledged before this call
+        started has changed it. None when it cannot be known (do not cache then)."""
+
+    async def close(self) -> None: ...
+
+
+class CompiledStatements:
+    """Core statements compiled once for one dialect: SQL text, bind names in order, and
+    the result processors SQLAlchemy would apply (JSON decoding on SQLite, say), so that
+    rows come out as they would through a session."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self._compiled: dict[int, tuple[AnySelect, Compiled]] = {}
+
+    def get(self, stmt: AnySelect) -> Compiled:
+        entry = self._compiled.get(id(stmt))
+        if entry is None or entry[0] is not stmt:
+            compiled = stmt.compile(dialect=self.dialect)
+            processors = tuple(
+                column.type.dialect_impl(self.dialect).result_processor(self.dialect, None)
+                for column in stmt.selected_columns
+            )
+            entry = (
+                stmt,
+                Compiled(
+                    str(compiled),
+                    tuple(compiled.positiontup or ()),
+                    processors if any(processors) else None,
+                ),
+            )
+            self._compiled[id(stmt)] = entry
+        return entry[1]
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    sql: str
+    names: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...] | None
+
+    def args(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(params[name] for name in self.names)
+
+    def rows(self, rows: Sequence[Row]) -> Sequence[Row]:
+        if self.processors is None:
+            return rows
+        processors = self.processors
+        return [
+            tuple(v if p is None else p(v) for p, v in zip(processors, row, strict=True))
+            for row in rows
+        ]
+
+
+def _read_only(path: str, busy_timeout_ms: int) -> sqlite3.Connection:
+    # Autocommit (no snapshot stays open between statements); usable from another thread
+    # only to be closed once its worker has stopped.
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+    db.execute("PRAGMA query_only=1")
+    return db
+
+
+class SqliteDirectReads:
+    WORKERS = 2
+    #: A worker waits this long for a lock (rare in WAL mode), then the caller falls back.
+    BUSY_TIMEOUT_MS = 1000
+
+    def __init__(self, path: str, dialect: Dialect) -> None:
+        self._path = path
+        self._statements = CompiledStatements(dialect)
+        self._versions = _read_only(path, 0)
+        self._workers = ThreadPoolExecutor(self.WORKERS, thread_name_prefix="openvias-direct")
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+
+    def _run(self, compiled: Compiled, args: tuple[Any, ...]) -> Sequence[Row]:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = _read_only(self._path, self.BUSY_TIMEOUT_MS)
+            self._connections.append(db)
+        return compiled.rows(db.execute(compiled.sql, args).fetchall())
+
+    async def fetch(self, stmt: AnySelect, params: Mapping[str, Any]) -> Sequence[Row]:
+        compiled = self._statements.get(stmt)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._workers, self._run, compiled, compiled.args(params))
+
+    async def version(self) -> Hashable | None:
+        try:
+            row = self._versions.execute("PRAGMA data_version").fetchone()
+        except sqlite3.Error:
+            return None
+        return int(row[0]) if row else None
+
+    async def close(self) -> None:
+        self._workers.shutdown(wait=True)
+        for db in [*self._connections, self._versions]:
+            db.close()
+
+
+def _sqlite_path(engine: AsyncEngine) -> str | None:
+    """The database file, or None for an in-memory or URI-configured database."""
+    url = engine.url
+    path = url.database
+    if not path or path == ":memory:" or path.startswith("file:") or url.query:
+        return None
+    return path
+
+
+async def open_direct_reads(engine: AsyncEngine) -> DirectReads | None:
+    """Direct reads beside ``engine``; None where they are not supported."""
+    if engine.dialect.name == "sqlite":
+        path = _sqlite_path(engine)
+        return SqliteDirectReads(path, engine.dialect) if path else None
+    if engine.dialect.name == "postgresql" and engine.dialect.driver == "asyncpg":
+        from openvias.store.direct_pg import PgDirectReads
+
+        return PgDirectReads(engine)
+    return None
