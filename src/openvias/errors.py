@@ -87,6 +87,14 @@ class InUse(Conflict):
     advice = "Remove the references to it first."
 
 
+class WrongState(Conflict):
+    """The object exists but its state does not allow the operation (openvias extension)."""
+
+    error_code = "VIAS.00090409"
+    reason = "The object is not in a state that allows this operation."
+    advice = "Check the object's state first."
+
+
 class PayloadTooLarge(OpenViasError):
     status_code = 413
     error_code = "VIAS.00090413"

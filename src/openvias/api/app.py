@@ -18,6 +18,7 @@ from openvias.api.openapi import install_openapi
 from openvias.api.routers import (
     algorithms,
     batch_tasks,
+    deliveries,
     events,
     health,
     identity,
@@ -95,6 +96,7 @@ def create_app(
         batch_tasks,
         templates,
         events,
+        deliveries,
         algorithms,
         vas,
     ):

@@ -94,6 +94,9 @@ def serve(
         from openvias.engine.local import embedded_engine
 
         background.append(embedded_engine)
+    from openvias.sinks.worker import delivery_worker
+
+    background.append(delivery_worker)  # every serve process delivers alarms
     app = create_app(settings, background)
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
 

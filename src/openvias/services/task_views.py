@@ -10,6 +10,7 @@ from typing import Any
 from openvias.domain.algorithm_catalogue import ServiceSpec, find_service
 from openvias.schemas.tasks import TaskError, TaskInfo, TaskListItem
 from openvias.store.models import BatchTask, Task
+from openvias.store.repositories.delivery_queries import TaskDeliveryTrouble
 
 COMPANY = "openvias"
 #: Stored states that ShowTaskInfo/ListTasks items may not carry (their ``state`` pattern
@@ -76,7 +77,9 @@ def task_info(
     source_name: str,
     access_address: str,
     group_names: list[str],
+    delivery_note: str = "",
 ) -> TaskInfo:
+    """``delivery_note`` (openvias): alarms not getting through, appended to ``status``."""
     task = effective.task
     spec = spec_of(task)
     error = (
@@ -99,7 +102,9 @@ def task_info(
         title=spec.title_zh if spec else task.service_name,
         type=deploy_type_code(spec),
         state=shown_state(task.state),
-        status=task.status or _STATUS.get(task.state, ""),
+        status="; ".join(
+            part for part in (task.status or _STATUS.get(task.state, ""), delivery_note) if part
+        ),
         created_at=iso_ms(task.created_at),
         updated_at=iso_ms(effective.updated_at),
         input=task.input,
@@ -114,6 +119,22 @@ def task_info(
         batch_id=task.batch_id,
         error=error,
     )
+
+
+def delivery_note(trouble: TaskDeliveryTrouble) -> str:
+    """How the task's alarms are failing to get out, for ``status`` (``docs/delivery.md``);
+    empty when nothing is failing."""
+    parts = []
+    if trouble.dead:
+        parts.append(f"{trouble.dead} dead")
+    if trouble.retrying:
+        parts.append(f"{trouble.retrying} retrying")
+    if not parts:
+        return ""
+    note = f"DELIVERY_FAILING: alarm deliveries {', '.join(parts)}"
+    if trouble.last_error:
+        note += f", last error: {trouble.last_error[:200]}"
+    return note + " (GET /v2/{project_id}/deliveries?task_id=...)."
 
 
 def task_list_item(task: Task, source_name: str | None) -> TaskListItem:

@@ -20,9 +20,15 @@ from openvias.services.algorithms import (
     require_service,
     validated_config,
 )
-from openvias.services.task_views import EffectiveTask, task_info, task_list_item
+from openvias.services.task_views import (
+    EffectiveTask,
+    delivery_note,
+    task_info,
+    task_list_item,
+)
 from openvias.services.templates import save_template
 from openvias.store.models import BatchTask, Task
+from openvias.store.repositories.delivery_queries import task_delivery_trouble
 from openvias.store.repositories.tasks import TaskFilter, TaskRepository, enqueue
 from openvias.store.repositories.video_sources import VideoSourceRepository
 
@@ -273,6 +279,7 @@ class TaskService:
             source_name=source.name if source else str(data.get("url") or ""),
             access_address=source.stream_path if source else str(data.get("url") or ""),
             group_names=groups,
+            delivery_note=delivery_note(await task_delivery_trouble(self.session, task.id)),
         )
 
     async def list_page(self, f: TaskFilter, *, page: int, page_size: int) -> TaskList:
