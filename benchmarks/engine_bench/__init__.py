@@ -1,0 +1,1 @@
+"""The parts of benchmarks/engine_throughput.py (see its docstring for what is measured)."""

@@ -1,0 +1,50 @@
+"""Settings, targets and small helpers shared by the engine throughput benchmark."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from typing import Any
+
+# -- what is measured ---------------------------------------------------------------------
+
+FPS = 25
+CYCLE_S = 10  #: the scene repeats every cycle; one fire alarm per cycle
+FLAME_S = (2, 6)  #: the flame burns from 2 s to 6 s of a cycle
+CYCLES = 2  #: a clip is two cycles (20 s)
+CLIP_VERSION = 1  #: bump when the drawing or the encoding changes (clips are cached)
+SERVICE = "c-smoke-and-fire-cloud"
+COMMON: dict[str, Any] = {
+    "video_sampling_interval": 1,
+    "fire_detection_sw": 1,
+    "smoke_detection_sw": 1,
+    "render_result_sw": 1,
+}
+STATE_FIRE = 1
+
+TARGET_RATIO = 0.8
+TARGET_STREAMS = 16
+TARGET_P95_S = 1.0
+MAX_LAG_S = 1.0  #: camera→analysed lag above which a stream did not keep up
+LAG_GROWTH_S = 0.5  #: ... or growth of that lag over the window
+LATE_GRACE_S = 3.0  #: wait after a window for its last alarms to be stored
+MAX_SETTLE_S = 40.0  #: longest wait for new streams to catch up before a window
+
+CORES = os.cpu_count() or 1
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (``nan`` for no values)."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+def ms(seconds: float) -> str:
+    return "-" if math.isnan(seconds) else f"{seconds * 1000:.0f}"
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
