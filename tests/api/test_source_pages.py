@@ -1,6 +1,6 @@
 """ListVideoSources pages in (create_at, id) order, runs of equal create_at across page
 boundaries included (on SQLite the page is cut by create_at ranges: see
-``VideoSourceRepository._created_window``)."""
+the index in that order, ``ix_video_sources_project_created_id``)."""
 
 from __future__ import annotations
 

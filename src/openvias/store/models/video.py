@@ -14,7 +14,9 @@ class VideoSource(Base):
     __tablename__ = "video_sources"
     __table_args__ = (
         UniqueConstraint("project_id", "name"),
-        Index("ix_video_sources_project_created", "project_id", "created_at"),
+        # (created_at, id) is the default order of ListVideoSources: pages come straight
+        # from the index, with no sort (migration 0006).
+        Index("ix_video_sources_project_created_id", "project_id", "created_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -36,7 +38,7 @@ class VideoGroup(Base):
     __tablename__ = "video_groups"
     __table_args__ = (
         UniqueConstraint("project_id", "name"),
-        Index("ix_video_groups_project_created", "project_id", "created_at"),
+        Index("ix_video_groups_project_created_id", "project_id", "created_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -16,14 +16,12 @@ from sqlalchemy import (
     ScalarSelect,
     Select,
     String,
-    and_,
     asc,
     bindparam,
     column,
     desc,
     exists,
     func,
-    literal,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,7 +57,6 @@ _GROUP_COLUMNS = (
     VideoGroup.updated_at,
 )
 _N = len(_SOURCE_COLUMNS)
-_BIGINT_MAX = 2**63 - 1
 
 #: The source ``source_id`` of ``project_id`` and its groups: one row per group (or one
 #: with NULL group columns), groups in creation order.
@@ -241,11 +238,8 @@ class VideoSourceRepository:
         keys: list[Any] = [order(tasks)] if f.sort == "num_task" else []
         keys += [order(VideoSource.created_at), order(VideoSource.id)]
         matching_ids = matching.with_only_columns(VideoSource.id)
-        if limit is not None and f.sort == "create_at" and self._dialect() == "sqlite":
-            page = self._created_window(matching, f.descending, offset, limit)
-        else:
-            page = matching_ids.order_by(*keys).offset(offset)
-            page = page if limit is None else page.limit(limit)
+        page = matching_ids.order_by(*keys).offset(offset)
+        page = page if limit is None else page.limit(limit)
         ids = page.subquery()
         count = select(func.count()).select_from(matching_ids.subquery())
         total = count.scalar_subquery()
@@ -260,41 +254,6 @@ class VideoSourceRepository:
             return [], int(await self.session.scalar(count) or 0)
         listed = [ListedSource(source_row(row), row[_N], bool(row[_N + 1])) for row in rows]
         return listed, int(rows[0][_N + 2])
-
-    @staticmethod
-    def _created_window(
-        matching: Select[VideoSource], descending: bool, offset: int, limit: int
-    ) -> Select[str]:
-        """The ids of the page in (created_at, id) order, for SQLite: sorting on both reads
-        every row up to the page and sorts each run of equal created_at apart (12-20 ms at
-        offsets 5,000-10,000), while created_at alone is read from the index. The page's
-        rows are the rows whose created_at lies between that of its first and of its last
-        row in created_at order (any order of the ties has the same created_at at each
-        position), from position ``offset`` minus the rows before that range."""
-        created = VideoSource.created_at
-        order = desc if descending else asc
-
-        def created_at_position(k: int) -> ScalarSelect[Any]:
-            by_created = matching.with_only_columns(created).order_by(order(created))
-            return by_created.offset(k).limit(1).scalar_subquery()
-
-        first, last = created_at_position(offset), created_at_position(offset + limit - 1)
-        if descending:  # a missing last row (a short last page) leaves the range open
-            in_range = and_(created <= first, created >= func.coalesce(last, -_BIGINT_MAX))
-            before = created > first
-        else:
-            in_range = and_(created >= first, created <= func.coalesce(last, _BIGINT_MAX))
-            before = created < first
-        skipped = select(func.count()).select_from(
-            matching.with_only_columns(VideoSource.id).where(before).subquery()
-        )
-        return (
-            matching.with_only_columns(VideoSource.id)
-            .where(in_range)
-            .order_by(order(created), order(VideoSource.id))
-            .limit(limit)
-            .offset(literal(offset) - skipped.scalar_subquery())
-        )
 
     def _dialect(self) -> str:
         return self.session.get_bind().dialect.name

@@ -1,0 +1,74 @@
+"""The migrations, on real SQLite and PostgreSQL: head builds exactly the schema the models
+declare, and every migration can be undone and applied again."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
+
+from openvias.store import models  # noqa: F401  (fills the metadata)
+from openvias.store.base import Base
+from openvias.store.db import create_engine
+from openvias.store.migrate import alembic_config, upgrade_to_head
+from tests.support import database
+
+
+@pytest.fixture
+def database_url(backend: str) -> Iterator[str]:
+    with tempfile.TemporaryDirectory() as tmp, database(backend, Path(tmp)) as url:
+        yield url
+
+
+def _differences(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "render_as_batch": True}
+    )
+    return list(compare_metadata(context, Base.metadata))
+
+
+def _indexes(connection: Connection, table: str) -> dict[str, list[str | None]]:
+    return {ix["name"] or "": ix["column_names"] for ix in inspect(connection).get_indexes(table)}
+
+
+async def test_head_is_the_schema_of_the_models(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        await upgrade_to_head(engine)
+        async with engine.connect() as connection:
+            assert await connection.run_sync(_differences) == []
+            indexes = await connection.run_sync(_indexes, "video_sources")
+        assert indexes["ix_video_sources_project_created_id"] == ["project_id", "created_at", "id"]
+        assert "ix_video_sources_project_created" not in indexes
+    finally:
+        await engine.dispose()
+
+
+async def test_every_migration_is_undone_and_applied_again(database_url: str) -> None:
+    engine = create_engine(database_url)
+    config = alembic_config(database_url)
+
+    def run(connection: Connection, action: str, revision: str) -> None:
+        config.attributes["connection"] = connection
+        getattr(command, action)(config, revision)
+
+    try:
+        await upgrade_to_head(engine)
+        async with engine.begin() as connection:
+            await connection.run_sync(run, "downgrade", "base")
+        async with engine.connect() as connection:
+            tables = await connection.run_sync(lambda c: inspect(c).get_table_names())
+        assert set(tables) <= {"alembic_version"}
+        await upgrade_to_head(engine)
+        async with engine.connect() as connection:
+            assert await connection.run_sync(_differences) == []
+    finally:
+        await engine.dispose()
