@@ -16,7 +16,9 @@ Two load generators: ``httpx`` (httpx.AsyncClient) and ``raw`` (a minimal HTTP/1
 keep-alive client on asyncio streams, several times cheaper per request, so that the
 generator is less likely to be what is measured). The CPU seconds the server process and
 the generator spent are printed with each figure: a server near 1.0 CPU-s per second is
-saturated; otherwise the generator (or the database) is the limit.
+saturated; otherwise the generator (or the database) is the limit. A generator at 0.9 CPU
+or more measures its own queue (httpx does on 2 cores): its figures are printed but not
+judged against the targets.
 
 Run: ``.venv/bin/python benchmarks/api_crud.py [--backend sqlite] [--client raw]``
 """
@@ -42,6 +44,8 @@ from tests.support import Server, running_server
 
 TYPE_CONFIG = "<type_config><url_address>rtsp://10.0.0.{n}/stream</url_address></type_config>"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+#: A generator at this CPU share is saturated: what it measures is its own queue.
+CLIENT_BOUND_CPU = 0.9
 
 Get = Callable[[str], Awaitable[int]]
 Close = Callable[[], Awaitable[None]]
@@ -252,6 +256,14 @@ async def bench_server(server: Server, args: argparse.Namespace) -> bool:
         cpu_ratio = trivial.cpu_ms_per_request / (show.cpu_ms_per_request or 1)
         print(f"  CPU-bound show/trivial (server CPU per request) = {cpu_ratio:.0%}")
         errors = sum(r.errors for r in results.values())
+        generator = max(r.client_cpu / r.seconds for r in (trivial, show, page))
+        if generator >= CLIENT_BOUND_CPU:
+            # The figures are the generator's: its own queue, not the server, sets them.
+            judged = f"not judged: the {kind} generator is the limit ({generator:.2f} CPU)"
+            p99 = page.percentile(0.99)
+            print(f"  show/trivial = {ratio:.0%}, list p99 = {p99:.1f} ms ({judged})")
+            ok = ok and errors == 0
+            continue
         print(f"  show/trivial = {ratio:.0%} (target >= 50%: {'OK' if show_ok else 'MISSED'})")
         print(
             f"  list p99 = {page.percentile(0.99):.1f} ms "
