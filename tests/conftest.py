@@ -9,6 +9,8 @@ import pytest
 from tests.support import Server, running_server
 
 BACKENDS = ("sqlite", "postgresql")
+#: ``database_url``: a fresh database per module, for tests without a server.
+pytest_plugins = ["tests.db_support"]
 
 
 def pytest_configure(config: pytest.Config) -> None:

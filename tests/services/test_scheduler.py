@@ -4,22 +4,19 @@ follow their batch's schedule, and repeated or concurrent passes change nothing 
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from openvias.services.scheduler import Scheduler
-from openvias.store.db import create_engine, create_sessionmaker, transaction
-from openvias.store.migrate import upgrade_to_head
-from openvias.store.models import BatchTask, Domain, Project, Task
-from tests.support import database
+from openvias.store.db import transaction
+from openvias.store.models import BatchTask, Task
+from tests.db_support import ensure_project, migrated
 
 PROJECT = "0" * 31 + "2"
 #: Mondays 08:00-12:00 in Berlin (UTC+1 in January).
@@ -33,29 +30,15 @@ MONDAY_09_BERLIN = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)
 MONDAY_13_BERLIN = datetime(2027, 1, 4, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def database_url(backend: str) -> Iterator[str]:
-    with tempfile.TemporaryDirectory() as tmp, database(backend, Path(tmp)) as url:
-        yield url
-
-
 @pytest.fixture
 async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(database_url)
-    await upgrade_to_head(engine)
-    maker = create_sessionmaker(engine)
-    async with transaction(maker) as session:
-        if await session.get(Project, PROJECT) is None:
-            now = datetime.now(UTC)
-            await session.execute(insert(Domain).values(id="e" * 32, name="sched", created_at=now))
-            await session.execute(
-                insert(Project).values(id=PROJECT, name="sched", domain_id="e" * 32, created_at=now)
-            )
-        # Each test sees only its own tasks.
-        for task in await session.scalars(select(Task).where(Task.project_id == PROJECT)):
-            task.desired_state = "stopped"
-    yield maker
-    await engine.dispose()
+    async with migrated(database_url) as (_, maker):
+        await ensure_project(maker, PROJECT, "sched")
+        async with transaction(maker) as session:
+            # Each test sees only its own tasks.
+            for task in await session.scalars(select(Task).where(Task.project_id == PROJECT)):
+                task.desired_state = "stopped"
+        yield maker
 
 
 def task_row(state: str, schedule: dict[str, Any] | None, batch_id: str | None = None) -> Task:

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,8 +28,9 @@ from openvias.store.migrate import upgrade_to_head
 from openvias.store.models import Delivery, DeliveryAttempt
 from openvias.store.repositories.alarm_events import insert_alarm
 from openvias.store.repositories.deliveries import enqueue_deliveries
+from tests.db_support import fresh_database
 from tests.sinks.delivery_support import make_alarm, new_task_id
-from tests.support import ADMIN_PASSWORD, PG_DSN, _pg
+from tests.support import ADMIN_PASSWORD
 
 
 class RecordingSink:
@@ -85,20 +84,6 @@ class Db:
     async def attempts(self) -> int:
         async with self.sessionmaker() as session:
             return len(list(await session.scalars(select(DeliveryAttempt.delivery_id))))
-
-
-@asynccontextmanager
-async def fresh_database(backend: str, data_dir: Path) -> AsyncIterator[str]:
-    """``tests.support.database`` for a test already inside an event loop."""
-    if backend == "sqlite":
-        yield f"sqlite+aiosqlite:///{data_dir / 'openvias.db'}"
-        return
-    name = f"openvias_test_{uuid.uuid4().hex[:12]}"
-    await _pg(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+asyncpg://{PG_DSN.split('://', 1)[1]}/{name}"
-    finally:
-        await _pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

@@ -3,12 +3,8 @@ declare, and every migration can be undone and applied again."""
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -19,13 +15,6 @@ from openvias.store import models  # noqa: F401  (fills the metadata)
 from openvias.store.base import Base
 from openvias.store.db import create_engine
 from openvias.store.migrate import alembic_config, upgrade_to_head
-from tests.support import database
-
-
-@pytest.fixture
-def database_url(backend: str) -> Iterator[str]:
-    with tempfile.TemporaryDirectory() as tmp, database(backend, Path(tmp)) as url:
-        yield url
 
 
 def _differences(connection: Connection) -> list[Any]:

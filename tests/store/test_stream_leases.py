@@ -3,52 +3,29 @@ expiry, and a stale owner (a paused or partitioned process) writes nothing."""
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from openvias.domain.alarms import Alarm, alarm_message_id
-from openvias.store.db import create_engine, create_sessionmaker, transaction
-from openvias.store.migrate import upgrade_to_head
-from openvias.store.models import AlarmEvent, Domain, Project, Task
+from openvias.store.db import transaction
+from openvias.store.models import AlarmEvent, Task
 from openvias.store.repositories.alarm_events import insert_alarm
 from openvias.store.repositories.stream_leases import StreamLeaseRepository
-from tests.support import database
+from tests.db_support import ensure_project, migrated
 
 TTL = 15_000
 T0 = 1_800_000_000_000
 PROJECT = "0" * 31 + "1"
 
 
-@pytest.fixture(scope="module")
-def database_url(backend: str) -> Iterator[str]:
-    with tempfile.TemporaryDirectory() as tmp, database(backend, Path(tmp)) as url:
-        yield url
-
-
 @pytest.fixture
 async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(database_url)
-    await upgrade_to_head(engine)
-    maker = create_sessionmaker(engine)
-    async with transaction(maker) as session:
-        if await session.get(Project, PROJECT) is None:
-            now = datetime.now(UTC)
-            await session.execute(
-                insert(Domain).values(id="d" * 32, name="lease-tests", created_at=now)
-            )
-            await session.execute(
-                insert(Project).values(
-                    id=PROJECT, name="lease-tests", domain_id="d" * 32, created_at=now
-                )
-            )
-    yield maker
-    await engine.dispose()
+    async with migrated(database_url) as (_, maker):
+        await ensure_project(maker, PROJECT, "lease-tests")
+        yield maker
 
 
 async def new_task(maker: async_sessionmaker[AsyncSession], state: str = "STARTING") -> str:
