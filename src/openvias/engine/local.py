@@ -24,7 +24,6 @@ import asyncio
 import contextlib
 import logging
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -37,6 +36,7 @@ from openvias.engine.jobs import build_job
 from openvias.engine.pipeline import ANALYSIS_CRASHED, alarm_from_wire
 from openvias.engine.supervisor import Supervisor
 from openvias.services.doorbell import DELIVERIES, ring
+from openvias.services.node_names import stable_name
 from openvias.services.scheduler import active_now
 from openvias.settings import Settings
 from openvias.store.db import transaction
@@ -77,13 +77,7 @@ class _Local:
 
 def node_id(data_dir: Path) -> str:
     """A stable name for this node: a restarted server reclaims its own leases at once."""
-    path = data_dir / "engine-node-id"
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
-        value = f"local-{uuid.uuid4().hex[:12]}"
-        path.write_text(value + "\n")
-        return value
+    return stable_name(data_dir, "engine-node-id", "local")
 
 
 class LocalEngine:

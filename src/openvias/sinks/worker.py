@@ -32,9 +32,7 @@ import asyncio
 import contextlib
 import logging
 import random
-import socket
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -45,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from openvias.domain.clock import now_ms
 from openvias.services import doorbell
+from openvias.services.node_names import stable_name
 from openvias.settings import Settings
 from openvias.sinks.base import Outcome, Sink
 from openvias.sinks.registry import build_sinks
@@ -86,13 +85,7 @@ def backoff_seconds(
 def worker_name(data_dir: Path) -> str:
     """A stable name for this server's worker: a restarted server gives back the leases of
     its previous life at once instead of waiting for them to pass."""
-    path = data_dir / "delivery-worker-id"
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
-        value = f"delivery-{socket.gethostname()[:80]}-{uuid.uuid4().hex[:8]}"
-        path.write_text(value + "\n")
-        return value
+    return stable_name(data_dir, "delivery-worker-id", "delivery")
 
 
 class DeliveryWorker:
