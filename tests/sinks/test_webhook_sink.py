@@ -3,6 +3,7 @@ the pure pieces of delivery (signature, status handling, backoff, registry)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import ipaddress
 from collections.abc import Iterator
@@ -158,3 +159,38 @@ async def test_unreachable_and_slow_receivers_are_retried(
 def test_signing_key_of_a_whsec_secret() -> None:
     raw = b"0123456789abcdef0123456789abcdef"
     assert signing_key("whsec_" + base64.b64encode(raw).decode()) == raw
+
+
+async def test_a_huge_answer_is_not_read_whole(tmp_path: Path) -> None:
+    """A receiver answering 503 with a body that never ends: the attempt is a retry with a
+    short detail, after reading only the start of the body."""
+    sent = 0
+
+    async def endless(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal sent
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n\r\n")
+        try:
+            while sent < 256 * 1024 * 1024:
+                writer.write(b"x" * 65536)
+                await writer.drain()
+                sent += 65536
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(endless, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    sink = WebhookSink(settings(tmp_path, allow_private_targets=True))
+    try:
+        alarm = make_alarm("p" * 32, "t" * 32, 1000)
+        outcome = await sink.deliver(alarm, {"url": f"http://127.0.0.1:{port}/hook"})
+    finally:
+        await sink.close()
+        server.close()
+    assert not outcome.delivered
+    assert not outcome.permanent
+    assert outcome.status_code == 503
+    assert outcome.detail == "HTTP 503: " + "x" * 200
+    assert sent < 64 * 1024 * 1024  # the sink stopped reading long before the end

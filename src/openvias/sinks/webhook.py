@@ -48,6 +48,8 @@ _RESERVED_HEADERS = frozenset(
 #: Statuses worth retrying besides 5xx.
 _RETRY_STATUSES = frozenset({408, 429})
 _SNIPPET = 200
+#: Bytes of an answer's body read at most.
+_READ_AT_MOST = 4096
 
 
 def signing_key(secret: str) -> bytes:
@@ -156,10 +158,17 @@ class WebhookSink:
         if parsed.scheme not in ("http", "https") or not parsed.host:
             return Outcome.refused(f"only http and https urls can be webhooks, not {url!r}")
         body = envelope_body(alarm, target)
+        headers = self.headers(target, alarm, body)
         try:
-            response = await self.client.post(
-                parsed, content=body, headers=self.headers(target, alarm, body)
-            )
+            async with self.client.stream("POST", parsed, content=body, headers=headers) as answer:
+                # Only the start of the answer is kept (for the attempt's record): a receiver
+                # answering with a huge body must not cost the worker its memory.
+                start = b""
+                async for chunk in answer.aiter_bytes():
+                    start += chunk
+                    if len(start) >= _READ_AT_MOST:
+                        break
+                status = answer.status_code
         except TargetRefused as exc:
             return Outcome.refused(str(exc))
         except httpx.TimeoutException as exc:
@@ -168,7 +177,7 @@ class WebhookSink:
             return Outcome.refused(f"invalid url: {exc}")
         except httpx.HTTPError as exc:
             return Outcome.retry(f"{type(exc).__name__}: {exc}"[:500])
-        return classify(response.status_code, response.text)
+        return classify(status, start[:_READ_AT_MOST].decode("utf-8", "replace"))
 
     async def close(self) -> None:
         await self.client.aclose()
