@@ -27,7 +27,7 @@ from openvias.store.db import create_engine, create_sessionmaker, transaction
 from openvias.store.migrate import upgrade_to_head
 from openvias.store.models import Delivery, DeliveryAttempt
 from openvias.store.repositories.alarm_events import insert_alarm
-from openvias.store.repositories.deliveries import enqueue_deliveries
+from openvias.store.repositories.deliveries import AttemptResult, enqueue_deliveries, lease, record
 from tests.db_support import fresh_database
 from tests.sinks.delivery_support import make_alarm, new_task_id
 from tests.support import ADMIN_PASSWORD
@@ -182,3 +182,41 @@ async def test_the_doorbell_wakes_the_worker_at_once(db: Db) -> None:
     finally:
         await worker.shutdown()
         run.cancel()
+
+
+async def test_two_attempts_of_one_delivery_in_one_batch_are_both_recorded(db: Db) -> None:
+    """Results kept while the database was away for longer than a lease may hold two
+    attempts of the same delivery: both go into its history, numbered in order."""
+    await db.seed(1)
+    async with transaction(db.sessionmaker) as session:
+        ids = list(await session.scalars(select(Delivery.id)))
+        [leased] = await lease(session, ids, "w", now_ms(), 60_000)
+    t0 = now_ms()
+
+    def attempt(before: int, started: int, outcome: str) -> AttemptResult:
+        return AttemptResult(
+            delivery_id=leased.id,
+            attempts_before=before,
+            started_at=started,
+            duration_ms=5,
+            outcome=outcome,
+            status_code=503 if outcome == "retry" else 200,
+            detail=outcome,
+            next_attempt_at=started + 10,
+            finished_at=started + 5,
+        )
+
+    async with transaction(db.sessionmaker) as session:
+        await record(session, [attempt(1, t0 + 100, "delivered"), attempt(0, t0, "retry")], "w")
+    async with db.sessionmaker() as session:
+        history = (
+            await session.execute(
+                select(DeliveryAttempt.attempt, DeliveryAttempt.outcome)
+                .where(DeliveryAttempt.delivery_id == leased.id)
+                .order_by(DeliveryAttempt.attempt)
+            )
+        ).all()
+        row = await session.get(Delivery, leased.id)
+    assert [tuple(h) for h in history] == [(1, "retry"), (2, "delivered")]
+    assert row is not None
+    assert (row.state, row.attempts) == ("pending", 1)  # the fence let the first one in only

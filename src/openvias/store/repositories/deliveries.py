@@ -278,20 +278,25 @@ async def record(session: AsyncSession, results: Sequence[AttemptResult], worker
         .group_by(_T.c.id)
     )
     numbers = {int(delivery_id): int(number or 0) for delivery_id, number in last}
-    rows = [
-        {
-            "delivery_id": r.delivery_id,
-            # Numbers run on through retries from the API (``attempts`` restarts at 0).
-            "attempt": numbers[r.delivery_id] + 1,
-            "started_at": r.started_at,
-            "duration_ms": r.duration_ms,
-            "outcome": r.outcome,
-            "status_code": r.status_code,
-            "detail": r.detail[:_TEXT_MAX],
-            "worker": worker[:128],
-        }
-        for r in results
-        if r.delivery_id in numbers
-    ]
+    rows = []
+    for r in sorted(results, key=lambda r: r.started_at):
+        if r.delivery_id not in numbers:
+            continue
+        # Numbers run on through retries from the API (``attempts`` restarts at 0), and
+        # through a batch holding two attempts of one delivery (kept while the database
+        # was away for longer than a lease).
+        numbers[r.delivery_id] += 1
+        rows.append(
+            {
+                "delivery_id": r.delivery_id,
+                "attempt": numbers[r.delivery_id],
+                "started_at": r.started_at,
+                "duration_ms": r.duration_ms,
+                "outcome": r.outcome,
+                "status_code": r.status_code,
+                "detail": r.detail[:_TEXT_MAX],
+                "worker": worker[:128],
+            }
+        )
     if rows:
         await session.execute(insert(_ATTEMPTS), rows)
