@@ -1,17 +1,19 @@
 """The reads answered before routing (``api/fast_reads.py``): ShowVideoSourceDetail read
 directly, ListVideoSources from a cache that every committed write empties at once, writes
-of other processes included (SQLite ``PRAGMA data_version``, PostgreSQL LISTEN/NOTIFY)."""
+of other processes included (SQLite's change counter, PostgreSQL LISTEN/NOTIFY)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import make_url, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from openvias.domain.clock import utcnow
@@ -188,13 +190,30 @@ async def test_a_bare_notify_empties_the_cache(
     assert names == [f"{prefix}x"]
 
 
-@pytest.mark.only_backend("postgresql")
+@pytest.mark.only_backend("sqlite")
+def test_a_write_from_a_plain_sqlite3_connection_empties_the_cache(
+    backend: str, server: Server, vc: VideoCenter
+) -> None:
+    """SQLite: the change counter is bumped by triggers in the database itself, so a
+    writer that knows nothing of openvias (the ``sqlite3`` shell, say) is seen too."""
+    prefix = unique("shell")
+    sid = vc.create_source(video_source_name=prefix)
+    vc.list_sources(scope=prefix)
+    path = make_url(server.env["OPENVIAS_DATABASE_URL"]).database
+    assert path
+    with contextlib.closing(sqlite3.connect(path, timeout=10)) as db, db:
+        db.execute("UPDATE video_sources SET name = ? WHERE id = ?", (f"{prefix}x", sid))
+    names = [s["video_source_name"] for s in vc.list_sources(scope=prefix)["video_source_list"]]
+    assert names == [f"{prefix}x"]
+
+
 async def test_writes_no_cached_read_depends_on_keep_the_cache(
     backend: str, server: Server, vc: VideoCenter, other_process: AsyncEngine
 ) -> None:
-    """PostgreSQL: writes to tables outside the cached reads (tokens, the engine's leases and
-    alarms) are not announced, so the cache stays warm. (SQLite's version counts them all;
-    a textual statement is always announced, its table being unknown.)"""
+    """Writes to tables outside the cached reads (tokens, the engine's leases and alarms)
+    leave the cache warm: PostgreSQL does not announce them, SQLite's change counter has no
+    trigger on them. (On PostgreSQL a textual statement is always announced, its table
+    being unknown.)"""
     prefix = unique("warm")
     vc.create_source(video_source_name=prefix)
     vc.list_sources(scope=prefix)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -13,7 +14,8 @@ from sqlalchemy.engine import Connection
 
 from openvias.store import models  # noqa: F401  (fills the metadata)
 from openvias.store.base import Base
-from openvias.store.db import create_engine
+from openvias.store.change_triggers import OPERATIONS, trigger_name
+from openvias.store.db import UNANNOUNCED_TABLES, create_engine
 from openvias.store.migrate import alembic_config, upgrade_to_head
 
 
@@ -37,6 +39,26 @@ async def test_head_is_the_schema_of_the_models(database_url: str) -> None:
             indexes = await connection.run_sync(_indexes, "video_sources")
         assert indexes["ix_video_sources_project_created_id"] == ["project_id", "created_at", "id"]
         assert "ix_video_sources_project_created" not in indexes
+    finally:
+        await engine.dispose()
+
+
+def _triggers(connection: Connection) -> set[str]:
+    rows = connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+    return {str(name) for (name,) in rows}
+
+
+@pytest.mark.only_backend("sqlite")
+async def test_every_counted_table_bumps_the_change_counter(database_url: str) -> None:
+    """SQLite: each table outside UNANNOUNCED_TABLES has its three triggers at head (a new
+    table, or one that a batch migration recreated, must get them: change_triggers.py)."""
+    counted = set(Base.metadata.tables) - UNANNOUNCED_TABLES - {"change_counter"}
+    expected = {trigger_name(t, op) for t in counted for op in OPERATIONS}
+    engine = create_engine(database_url)
+    try:
+        await upgrade_to_head(engine)
+        async with engine.connect() as connection:
+            assert await connection.run_sync(_triggers) == expected
     finally:
         await engine.dispose()
 

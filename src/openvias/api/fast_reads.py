@@ -12,11 +12,12 @@ cache, which the routed app trusts as well) and that is scoped to the path's pro
 for a source, a well-formed id that the project holds. Anything else (other credentials,
 every error, a database that cannot be read directly) goes on to the routed app as it came.
 
-Cache exactness: the version is read when a request arrives and changes with every commit
-that any process makes (SQLite ``PRAGMA data_version``; PostgreSQL ``NOTIFY`` heard after a
-round trip that started after the request arrived). An answer is stored under the version
-read before it was computed, and served only while the version is still that one, so no
-write acknowledged before a request arrives can be missing from its answer."""
+Cache exactness: the version is read when a request arrives and changes with every commit,
+by any process, to a table that cached reads depend on (SQLite's change counter,
+``store/models/changes.py``; PostgreSQL ``NOTIFY`` heard after a round trip that started
+after the request arrived). An answer is stored under the version read before it was
+computed, and served only while the version is still that one, so no write acknowledged
+before a request arrives can be missing from its answer."""
 
 from __future__ import annotations
 

@@ -11,9 +11,12 @@ switches, the pool, and on SQLite one thread hand-off per DBAPI call), so the ho
   measured; aiosqlite under SQLAlchemy makes four per statement, plus the transaction's).
   It never waits for a lock (``busy_timeout`` 0: in WAL mode readers are not blocked by
   writers; a busy database, rare, raises and the caller falls back to the routed path).
-  ``version()`` is ``PRAGMA data_version`` on the same connection (a few microseconds,
-  None when busy); it changes whenever another connection, of any process, this one's
-  included, commits a change.
+  ``version()`` reads the change counter (``store/models/changes.py``) on the same
+  connection, with ``PRAGMA schema_version``: a few microseconds, None when busy. Triggers
+  bump the counter in the transaction of every write to a table that cached reads depend
+  on, so it changes with every such commit of any connection or process (a ``sqlite3``
+  shell included), and not with the engine's leases, checkpoints and alarms, which
+  ``PRAGMA data_version`` would count too.
 - PostgreSQL: see ``store/direct_pg.py`` (a few asyncpg connections, LISTEN/NOTIFY).
 
 Only constant statements may be passed (module-level, with ``bindparam`` values): each is
@@ -97,6 +100,9 @@ class Compiled:
         ]
 
 
+_COUNTER = "SELECT version FROM change_counter WHERE id = 1"
+
+
 def _read_only(path: str) -> sqlite3.Connection:
     # Autocommit: no snapshot stays open between statements. Never waits for a lock.
     db = sqlite3.connect(path, isolation_level=None)
@@ -116,10 +122,13 @@ class SqliteDirectReads:
 
     async def version(self) -> Hashable | None:
         try:
-            row = self._db.execute("PRAGMA data_version").fetchone()
+            counter = self._db.execute(_COUNTER).fetchone()
+            schema = self._db.execute("PRAGMA schema_version").fetchone()
         except sqlite3.Error:
             return None
-        return int(row[0]) if row else None
+        if counter is None or schema is None:
+            return None
+        return (int(counter[0]), int(schema[0]))
 
     async def close(self) -> None:
         self._db.close()

@@ -1,6 +1,7 @@
 """ORM models, one module per aggregate; imported here so metadata is complete."""
 
 from openvias.store.models.algorithms import AlgorithmDeployment, ResourceOrder
+from openvias.store.models.changes import ChangeCounter
 from openvias.store.models.delivery import Delivery, DeliveryAttempt
 from openvias.store.models.engine import AlarmEvent, AlarmImage, StreamLease
 from openvias.store.models.event_rules import EventRules
@@ -15,6 +16,7 @@ __all__ = [
     "AlgorithmDeployment",
     "BatchTask",
     "BatchTaskGroup",
+    "ChangeCounter",
     "Delivery",
     "DeliveryAttempt",
     "Domain",
