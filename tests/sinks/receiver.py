@@ -20,7 +20,7 @@ class Received:
     path: str
     headers: dict[str, str]  # lower-case names
     body: bytes
-    #: Wall clock (``time.time()``) when the request arrived, and when it was answered.
+    #: Wall clock (``time.time()``) when the request arrived, and when its answer was ready.
     arrived: float
     answered: float
     status: int
@@ -71,6 +71,19 @@ class Receiver:
                 if delay:
                     time.sleep(delay)
                 reply = b'{"ok": true}' if status < 300 else b'{"error": "scripted"}'
+                # Recorded before the answer goes out: a sender that has its answer must
+                # find its request recorded (it may check at once).
+                received = Received(
+                    path=path,
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    body=body,
+                    arrived=arrived,
+                    answered=time.time(),
+                    status=status,
+                    message_id=_message_id(body),
+                )
+                with receiver._lock:
+                    receiver.requests.append(received)
                 with contextlib.suppress(OSError):
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")
@@ -78,17 +91,6 @@ class Receiver:
                     self.end_headers()
                     self.wfile.write(reply)
                     self.wfile.flush()
-                    received = Received(
-                        path=path,
-                        headers={k.lower(): v for k, v in self.headers.items()},
-                        body=body,
-                        arrived=arrived,
-                        answered=time.time(),
-                        status=status,
-                        message_id=_message_id(body),
-                    )
-                    with receiver._lock:
-                        receiver.requests.append(received)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -122,7 +124,7 @@ class Receiver:
             return script.delay, status
 
     def received(self, path: str | None = None) -> list[Received]:
-        """Requests answered so far (of ``path``), oldest first."""
+        """Requests received so far (of ``path``), oldest first."""
         with self._lock:
             return [r for r in self.requests if path is None or r.path == path]
 
