@@ -184,3 +184,19 @@ def _wait_ready(server: Server, timeout: float = 60) -> None:
             pass
         time.sleep(0.1)
     raise RuntimeError("openvias serve did not become ready in time")
+
+
+def stream_pids(server_pid: int) -> list[int]:
+    """The server's stream processes (its children running openvias.engine.stream_process)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == server_pid and b"openvias.engine.stream_process" in cmdline:
+            found.append(int(entry.name))
+    return found

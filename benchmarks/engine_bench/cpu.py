@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support import Server
+from tests.support import Server, stream_pids
 
 from engine_bench.common import CORES
 from engine_bench.rtsp import RtspRig
@@ -30,22 +30,6 @@ def machine_cpu() -> tuple[float, float, float]:
     user, nice, system, idle, iowait, irq, softirq, steal = (values + [0] * 8)[:8]
     total = user + nice + system + idle + iowait + irq + softirq + steal
     return total - idle - iowait - steal, steal, total
-
-
-def stream_pids(server_pid: int) -> list[int]:
-    """The server's stream processes (its children running openvias.engine.stream_process)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmdline = (entry / "cmdline").read_bytes()
-        except (OSError, IndexError, ValueError):
-            continue
-        if parent == server_pid and b"openvias.engine.stream_process" in cmdline:
-            found.append(int(entry.name))
-    return found
 
 
 @dataclass

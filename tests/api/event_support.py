@@ -5,9 +5,8 @@ form of a stored event."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import cv2
@@ -20,8 +19,7 @@ from openvias.domain.alarms import Alarm, alarm_message_id
 from openvias.store.db import create_engine, create_sessionmaker, transaction
 from openvias.store.models import AlarmImage, Delivery
 from openvias.store.repositories.alarm_events import insert_alarm
-from tests.api.video_center import unique
-from tests.support import ADMIN_PASSWORD, Server
+from tests.support import Server
 
 T = TypeVar("T")
 
@@ -116,20 +114,6 @@ def stored_rows(server: Server, event_ids: list[str]) -> tuple[int, int]:
         return int(images or 0), int(deliveries or 0)
 
     return on_db(server, count)
-
-
-def other_project(server: Server) -> Server:
-    """The same server, seen through an admin token scoped to a fresh project."""
-    name = unique("ev")
-    for args in (
-        ("admin", "create-project", "--domain", "openvias", "--name", name),
-        ("admin", "grant", "--user", "admin", "--project", name, "--domain", "openvias"),
-    ):
-        done = server.cli(*args)
-        assert done.returncode == 0, done.stderr
-        json.loads(done.stdout)
-    token, project_id = server.login("admin", ADMIN_PASSWORD, "openvias", name)
-    return replace(server, token=token, project_id=project_id)
 
 
 def wire(a: Alarm, created_at: int, *, image: bool, **changes: Any) -> dict[str, Any]:

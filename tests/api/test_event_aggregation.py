@@ -21,13 +21,12 @@ from tests.api.event_support import (
     T0,
     Events,
     alarm,
-    other_project,
     seed,
     stored_rows,
     wire,
 )
 from tests.api.identity_support import assert_error
-from tests.api.video_center import unique
+from tests.api.video_center import other_project, unique
 from tests.support import Server
 
 

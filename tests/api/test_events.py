@@ -32,13 +32,12 @@ from tests.api.event_support import (
     alarm,
     jpeg,
     on_db,
-    other_project,
     seed,
     stored_rows,
     wire,
 )
 from tests.api.identity_support import assert_error
-from tests.api.video_center import unique
+from tests.api.video_center import other_project, unique
 from tests.support import Server
 
 UPPER_UUID = re.compile(r"^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$")

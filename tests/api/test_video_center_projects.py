@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import replace
-
-from tests.api.video_center import VideoCenter, source_body, unique, video_center
-from tests.support import ADMIN_PASSWORD, Server
-
-
-def _other_project(server: Server) -> Server:
-    """The same server, seen through an admin token scoped to a fresh project."""
-    name = unique("proj")
-    for args in (
-        ("admin", "create-project", "--domain", "openvias", "--name", name),
-        ("admin", "grant", "--user", "admin", "--project", name, "--domain", "openvias"),
-    ):
-        done = server.cli(*args)
-        assert done.returncode == 0, done.stderr
-        json.loads(done.stdout)
-    token, project_id = server.login("admin", ADMIN_PASSWORD, "openvias", name)
-    return replace(server, token=token, project_id=project_id)
+from tests.api.video_center import VideoCenter, other_project, source_body, unique, video_center
+from tests.support import Server
 
 
 def test_projects_are_isolated(server: Server) -> None:
-    other = _other_project(server)
+    other = other_project(server)
     with video_center(server) as mine, video_center(other) as theirs:
         name = unique("shared")
         sid = mine.create_source(video_source_name=name)

@@ -4,15 +4,17 @@ spec (200 bodies against the operation's schema, failures against ``ErrorRespons
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import httpx
 
 from tests import spec
-from tests.support import Server
+from tests.support import ADMIN_PASSWORD, Server
 
 URL_CONFIG = "<type_config>        <url_address>{url}</url_address>      </type_config>"
 DOC_URL_CONFIG = "<type>URL</type><config><URL_ADDRESS>{url}</URL_ADDRESS></config>"
@@ -159,3 +161,17 @@ def video_center(server: Server) -> Iterator[VideoCenter]:
     spec.require_spec()
     with server.client() as client:
         yield VideoCenter(server, client)
+
+
+def other_project(server: Server, prefix: str = "proj") -> Server:
+    """The same server, seen through an admin token scoped to a fresh project."""
+    name = unique(prefix)
+    for args in (
+        ("admin", "create-project", "--domain", "openvias", "--name", name),
+        ("admin", "grant", "--user", "admin", "--project", name, "--domain", "openvias"),
+    ):
+        done = server.cli(*args)
+        assert done.returncode == 0, done.stderr
+        json.loads(done.stdout)
+    token, project_id = server.login("admin", ADMIN_PASSWORD, "openvias", name)
+    return replace(server, token=token, project_id=project_id)

@@ -17,7 +17,7 @@ from tests.api.video_center import URL_CONFIG
 from tests.engine.clips import write_clip
 from tests.engine.test_lifecycle import ENGINE_ENV, wait_for
 from tests.rtsp_support import RtspServer, running_rtsp_server
-from tests.support import Server, running_server
+from tests.support import Server, running_server, stream_pids
 
 
 @pytest.fixture(scope="module")
@@ -43,22 +43,6 @@ def tc(live_server: Server) -> Iterator[TaskCenter]:
         yield center
 
 
-def stream_pids(server: Server) -> list[int]:
-    """Stream processes whose parent is this server's process."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmdline = (entry / "cmdline").read_bytes()
-        except (OSError, IndexError, ValueError):
-            continue
-        if parent == server.process.pid and b"openvias.engine.stream_process" in cmdline:
-            found.append(int(entry.name))
-    return found
-
-
 def alive(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -76,7 +60,7 @@ def live_task(tc: TaskCenter, url: str) -> str:
 
 def test_stop_ends_the_stream_within_two_seconds(tc: TaskCenter, camera: RtspServer) -> None:
     task_id = live_task(tc, camera.url("cam"))
-    pids = wait_for(lambda: stream_pids(tc.server), what="a stream process")
+    pids = wait_for(lambda: stream_pids(tc.server.process.pid), what="a stream process")
     tc.action(task_id, "stop")
     stopped_at = time.monotonic()
     wait_for(lambda: not any(alive(pid) for pid in pids), timeout=5, what="the stream to end")
@@ -105,10 +89,10 @@ def test_a_camera_that_goes_away_makes_the_task_abnormal_until_it_returns(
 
 def test_a_killed_stream_process_is_restarted(tc: TaskCenter, camera: RtspServer) -> None:
     task_id = live_task(tc, camera.url("cam"))
-    first = wait_for(lambda: stream_pids(tc.server), what="a stream process")
+    first = wait_for(lambda: stream_pids(tc.server.process.pid), what="a stream process")
     os.kill(first[0], signal.SIGKILL)
     wait_for(
-        lambda: [pid for pid in stream_pids(tc.server) if pid not in first],
+        lambda: [pid for pid in stream_pids(tc.server.process.pid) if pid not in first],
         timeout=20,
         what="a new stream process",
     )
@@ -123,12 +107,14 @@ def test_running_tasks_resume_after_a_server_restart(
 ) -> None:
     with task_center(live_server) as tc:
         task_id = live_task(tc, camera.url("cam"))
-        before = wait_for(lambda: stream_pids(live_server), what="a stream process")
+        before = wait_for(lambda: stream_pids(live_server.process.pid), what="a stream process")
     live_server.restart(kill=kill)
     # The old server's stream processes end with it (their stdin closes) ...
     wait_for(lambda: not any(alive(pid) for pid in before), timeout=10, what="old streams gone")
     # ... and the new server takes the task back at once (its lease names this node).
     with task_center(live_server) as tc:
-        wait_for(lambda: stream_pids(live_server), timeout=15, what="the stream to resume")
+        wait_for(
+            lambda: stream_pids(live_server.process.pid), timeout=15, what="the stream to resume"
+        )
         wait_for(lambda: tc.state(task_id) == "RUNNING", timeout=20, what="RUNNING again")
         tc.action(task_id, "stop")

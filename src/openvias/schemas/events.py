@@ -74,6 +74,9 @@ class EventSummary(WireModel):
 
 
 class EventDetail(WireModel):
+    """EventSummary plus the frame, in the VIAS alarm envelope's own order (``image_base64``
+    right after ``message_id``), which a subclass could not keep: fields are repeated."""
+
     event_type: int = Field(examples=[393216])
     task_id: str
     stream_id: str
