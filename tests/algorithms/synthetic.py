@@ -82,6 +82,23 @@ def flame_clip(
     return samples
 
 
+def fire_front_clip(seconds: int = 8, *, burst: int = 3, seed: int = 4) -> list[Sample]:
+    """A row of small flickering flames across the view: one region far wider than tall."""
+    rng = np.random.default_rng(seed)
+    background = textured_background(rng)
+    samples = []
+    for i in range(seconds):
+        frames = []
+        for _ in range(burst):
+            frame = background.copy()
+            for cx in range(60, 590, 26):
+                draw_flame(frame, rng, cx, 300, 34)
+            frame = cast(Frame, cv2.GaussianBlur(frame, (3, 3), 0))
+            frames.append(_noise(frame, rng))
+        samples.append(Sample(tuple(frames), tuple(i + k * FRAME_GAP_S for k in range(burst))))
+    return samples
+
+
 def plain_clip(seconds: int = 12, *, burst: int = 3, seed: int = 2) -> list[Sample]:
     """No fire, no smoke: a static scene whose light changes slowly, a static orange lamp
     (fire-coloured but steady) and a grey box crossing the view."""

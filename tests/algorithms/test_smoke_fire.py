@@ -8,9 +8,17 @@ import numpy as np
 import pytest
 
 from openvias.algorithms.base import STATE_FIRE, STATE_SMOKE, Detection, Sample
-from openvias.algorithms.smoke_fire import SmokeFireDetector
+from openvias.algorithms.flame import FlameParams
+from openvias.algorithms.smoke_fire import SmokeFireDetector, SmokeFireParams
 from openvias.domain.algorithm_configs import SmokeAndFireCommon
-from tests.algorithms.synthetic import HEIGHT, WIDTH, flame_clip, plain_clip, smoke_clip
+from tests.algorithms.synthetic import (
+    HEIGHT,
+    WIDTH,
+    fire_front_clip,
+    flame_clip,
+    plain_clip,
+    smoke_clip,
+)
 
 
 def run(detector: SmokeFireDetector, clip: list[Sample]) -> list[tuple[float, Detection]]:
@@ -105,6 +113,20 @@ def test_still_picture_falls_back_to_shape_and_colour() -> None:
     assert {d.state for _, d in run(SmokeFireDetector(), stills)} == {STATE_FIRE}
     lamp = plain_clip(1)[0].key
     assert run(SmokeFireDetector(), [Sample.single(lamp, float(i)) for i in range(4)]) == []
+
+
+def test_a_wide_strip_needs_flicker() -> None:
+    """A fire front far wider than tall alarms in live video; the same frame as a still
+    picture does not (without flicker a warm horizontal strip is likelier reflections or
+    lit windows), and it is the upright-box rule alone that turns it down."""
+    front = fire_front_clip(8)
+    alarms = run(SmokeFireDetector(), front)
+    assert [d.state for _, d in alarms] == [STATE_FIRE]
+    assert alarms[0][1].w > 5 * alarms[0][1].h
+    stills = [Sample.single(front[5].key, float(i)) for i in range(4)]
+    assert run(SmokeFireDetector(), stills) == []
+    any_shape = SmokeFireParams(flame=FlameParams(upright_ramp=(0.0, 0.0)))
+    assert [d.state for _, d in run(SmokeFireDetector(params=any_shape), stills)] == [STATE_FIRE]
 
 
 def test_resolution_change_restarts_history() -> None:

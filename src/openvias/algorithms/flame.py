@@ -12,7 +12,8 @@ All work happens on downscaled frames (``SmokeFireParams.analysis_side``, 320 px
    gradient energy along the region: flame tongues rise, so their edges run up and down,
    whereas sunsets, skylines and sky bands are horizontal), ``irregular`` (perimeter^2 over
    4 pi area: a flame is ragged, a lamp or a window is round or rectangular) and ``size``.
-   ``static`` is the weakest of them.
+   ``static`` is the weakest of them. ``upright`` (box height over width) matters only
+   for still pictures, see 4.
 3. **Temporal cues.** Flames flicker at ~10 Hz: within a burst (frames ~33 ms apart) part
    of a flame's pixels toggle or change brightness, while a lamp, a red wall or a sunset
    does not change. ``flicker`` is the fraction of changed pixels around the region minus
@@ -28,7 +29,11 @@ All work happens on downscaled frames (``SmokeFireParams.analysis_side``, 320 px
    moderate ``static`` score: in live video a fire-coloured thing that does not flicker is
    not a fire. If nothing changes anywhere (a still picture fed repeatedly, a frozen
    stream), temporal cues are unavailable and the decision degrades to the static cues
-   alone, every one of them at the top of its ramp, with half the score.
+   alone, every one of them at the top of its ramp, with half the score, and the region's
+   box must also be upright (height at least 0.4 of its width): without flicker, a thin
+   horizontal strip of warm light (reflections on water, a row of lit windows, a band of
+   sunset) is far likelier than a fire. Live video does not need it: there flicker
+   decides, and a distant fire front can be much wider than tall.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ class FlameParams:
     vertical_ramp: tuple[float, float] = (0.5, 0.9)  # sum |d/dx| / sum |d/dy|
     irregular_ramp: tuple[float, float] = (1.2, 1.8)  # perimeter^2 / (4 pi area)
     size_ramp: tuple[float, float] = (20.0, 200.0)  # analysis pixels
+    upright_ramp: tuple[float, float] = (0.25, 0.4)  # box height / width; stills only
     # temporal cues
     flicker_ramp: tuple[float, float] = (0.05, 0.20)
     sample_change_ramp: tuple[float, float] = (0.25, 0.60)
@@ -222,7 +228,9 @@ class FlameCues:
             static = min(cues.values())
             cues["static"] = static
             if not live:
-                score, accepted = 0.5 * static, static >= 1.0
+                cues["upright"] = ramp(h / w, *p.upright_ramp)
+                still = min(static, cues["upright"])
+                score, accepted = 0.5 * still, still >= 1.0
             else:
                 blink, flicker = self._burst_flicker(pairs, burst_changes, win)
                 if blink:
