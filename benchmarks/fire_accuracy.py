@@ -162,9 +162,8 @@ def run_image(path: Path, dump: Path | None = None, positive: bool = True) -> li
 def dump_image(out: Path, image: Frame, detector: SmokeFireDetector) -> None:
     """The image at analysis size beside its flame mask (magenta) and candidates (red)."""
     small = downscale(image, detector.params.analysis_side)
-    hsv = cast(Frame, cv2.cvtColor(small, cv2.COLOR_BGR2HSV))
     marked = small.copy()
-    marked[flame_mask(small, hsv, detector.params.flame)] = (255, 0, 255)
+    marked[flame_mask(small, detector.params.flame)] = (255, 0, 255)
     scale = small.shape[1] / image.shape[1]
     for d in detector.last_candidates:
         x0, y0 = round(d.x * scale), round(d.y * scale)

@@ -44,6 +44,7 @@ from typing import cast
 
 import cv2
 import numpy as np
+from cv2.typing import MatLike
 from numpy.typing import NDArray
 
 BoolMap = NDArray[np.bool_]
@@ -126,42 +127,91 @@ class _Frame:
     mask: BoolMap
 
 
-def flame_mask(bgr: U8, hsv: U8, p: FlameParams) -> BoolMap:
-    """Flame pixels of one frame (body plus the burnt-out core next to it)."""
-    b, g, r = cv2.split(bgr)
-    h, s, v = cv2.split(hsv)
-    ordered = (r >= g) & (g > b)
-    body = (
-        ordered
-        & (r >= p.min_red)
-        & (h >= p.hue_range[0])
-        & (h <= p.hue_range[1])
-        & (s >= p.min_body_saturation)
-    )
-    core = (v >= p.core_value) & (r >= g) & (g >= b) & (g >= p.core_green) & ~body
-    if core.any():
-        near_body = cv2.dilate(body.view(np.uint8), _K5).view(bool)
-        body = body | (core & near_body)
-    m = cv2.morphologyEx(body.view(np.uint8), cv2.MORPH_OPEN, _K3)
-    m = cv2.morphologyEx(m, cv2.MORPH_CLOSE, _K5)
-    return m.view(bool)
+def _at_least(plane: MatLike, level: int, high: int = 255) -> U8:
+    """``high`` where the plane is at least ``level``, else 0."""
+    return cast(U8, cv2.threshold(plane, level - 1, high, cv2.THRESH_BINARY)[1])
 
 
 def _prepare(bgr: U8, p: FlameParams) -> _Frame:
-    hsv = cast(U8, cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV))
+    """Brightness (HSV's V, the largest of B, G, R), gray and flame pixels of one frame.
+
+    The flame mask is the body plus the burnt-out core next to it. Hue and saturation are
+    needed only where a pixel can be flame body (strong red, R >= G > B), so HSV is computed
+    only in the box around those pixels: most views have few or none, and the conversion is
+    the costliest step of the frame.
+    """
+    b, g, r = cv2.split(bgr)
+    value = cast(U8, cv2.max(cv2.max(b, g), r))
     gray = cast(U8, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY))
-    return _Frame(value=hsv[..., 2].copy(), gray=gray, mask=flame_mask(bgr, hsv, p))
+    red_over_green = cv2.compare(r, g, cv2.CMP_GE)
+    body = cv2.bitwise_and(red_over_green, cv2.compare(g, b, cv2.CMP_GT))
+    body = cv2.bitwise_and(body, _at_least(r, p.min_red))
+    x, y, w, h = cv2.boundingRect(body)
+    if w == 0:
+        return _Frame(value=value, gray=gray, mask=np.zeros(value.shape, np.bool_))
+    box = (slice(y, y + h), slice(x, x + w))
+    hue, saturation, _ = cv2.split(cv2.cvtColor(bgr[box], cv2.COLOR_BGR2HSV))
+    coloured = cv2.bitwise_and(
+        cv2.inRange(hue, p.hue_range[0], p.hue_range[1]),
+        _at_least(saturation, p.min_body_saturation),
+    )
+    body[box] = cv2.bitwise_and(body[box], coloured)
+    core = cv2.bitwise_and(_at_least(value, p.core_value), red_over_green)
+    core = cv2.bitwise_and(core, cv2.compare(g, b, cv2.CMP_GE))
+    core = cv2.bitwise_and(core, _at_least(g, p.core_green))
+    if cv2.countNonZero(core):
+        near_body = cv2.dilate(body, _K5)
+        body = cv2.bitwise_or(body, cv2.bitwise_and(core, near_body))
+    mask = cv2.morphologyEx(body, cv2.MORPH_OPEN, _K3)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, _K5)
+    return _Frame(value=value, gray=gray, mask=_at_least(mask, 1, high=1).view(np.bool_))
+
+
+def flame_mask(bgr: U8, p: FlameParams) -> BoolMap:
+    """Flame pixels of one frame (body plus the burnt-out core next to it)."""
+    return _prepare(bgr, p).mask
+
+
+def _fraction(pixels: BoolMap) -> float:
+    return cv2.countNonZero(pixels.view(np.uint8)) / pixels.size
 
 
 def _informative(a: _Frame, b: _Frame, p: FlameParams) -> bool:
-    diff = cv2.absdiff(a.gray, b.gray)
-    return float(diff.mean()) > p.informative_diff
+    mean_difference = cv2.norm(a.gray, b.gray, cv2.NORM_L1) / a.gray.size
+    return mean_difference > p.informative_diff
 
 
 def _changed(a: _Frame, b: _Frame, p: FlameParams) -> BoolMap:
     """Pixels whose flame label toggles or whose brightness jumps between a and b."""
     jump = cast(U8, cv2.absdiff(a.value, b.value)) > p.change_level
     return cast(BoolMap, jump | (a.mask != b.mask))
+
+
+@dataclass(frozen=True, slots=True)
+class _Component:
+    label: int
+    box: Box
+    area: int
+
+
+def _components(mask: BoolMap, min_area: int) -> tuple[NDArray[np.int32], list[_Component]]:
+    """Labels of the mask's 8-connected components, and those of at least ``min_area``
+    pixels. Labelling runs only on the box around the mask's pixels."""
+    x, y, w, h = cv2.boundingRect(mask.view(np.uint8))
+    labels = np.zeros(mask.shape, np.int32)
+    if w == 0:
+        return labels, []
+    crop = np.ascontiguousarray(mask[y : y + h, x : x + w].view(np.uint8))
+    count, crop_labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
+        crop, 8, cv2.CV_32S, cv2.CCL_BBDT
+    )
+    labels[y : y + h, x : x + w] = crop_labels
+    found = []
+    for label in range(1, count):
+        cx, cy, cw, ch, area = (int(v) for v in stats[label])
+        if area >= min_area:
+            found.append(_Component(label, (cx + x, cy + y, cw, ch), area))
+    return labels, found
 
 
 class FlameCues:
@@ -179,52 +229,45 @@ class FlameCues:
     def analyse(self, frames: list[U8]) -> list[FlameRegion]:
         """Fire candidates of one sample; frames[0] is the key frame, all downscaled."""
         p = self.params
-        prepared = [_prepare(f, p) for f in frames]
-        key = prepared[0]
+        key = _prepare(frames[0], p)
+        previous = self._previous
+        if previous is not None and previous.gray.shape != key.gray.shape:
+            previous = None
+        self._previous = key
+        blinks: list[Box] = []
+        self._blinks.append(blinks)
+        labels, components = _components(key.mask, p.min_area)
+        if not components:
+            return []  # the rest of the burst matters only around flame-coloured regions
+        prepared = [key, *(_prepare(f, p) for f in frames[1:])]
         pairs = [
             (prepared[i], prepared[i + 1])
             for i in range(len(prepared) - 1)
             if _informative(prepared[i], prepared[i + 1], p)
         ]
         burst_changes = [_changed(a, b, p) for a, b in pairs]
-        keep = [float(c.mean()) <= p.max_global_change for c in burst_changes]
+        keep = [_fraction(c) <= p.max_global_change for c in burst_changes]
         pairs = [pair for pair, ok in zip(pairs, keep, strict=True) if ok]
         burst_changes = [c for c, ok in zip(burst_changes, keep, strict=True) if ok]
-        previous = self._previous
         sample_change: BoolMap | None = None
-        if previous is not None and previous.gray.shape == key.gray.shape:
-            if _informative(previous, key, p):
-                sample_change = _changed(previous, key, p)
-                if float(sample_change.mean()) > p.max_global_change:
-                    sample_change = None
-        else:
-            previous = None
-        self._previous = key
+        if previous is not None and _informative(previous, key, p):
+            sample_change = _changed(previous, key, p)
+            if _fraction(sample_change) > p.max_global_change:
+                sample_change = None
         live = bool(pairs) or sample_change is not None
 
-        count, labels, stats, _ = cv2.connectedComponentsWithStats(
-            key.mask.view(np.uint8), connectivity=8
-        )
-        blinks: list[Box] = []
-        self._blinks.append(blinks)
-        if count <= 1:
-            return []
-        gx = cast(F32, cv2.Sobel(key.gray, cv2.CV_32F, 1, 0, ksize=3))
-        gy = cast(F32, cv2.Sobel(key.gray, cv2.CV_32F, 0, 1, ksize=3))
-        burst_base = max((float(c.mean()) for c in burst_changes), default=0.0)
-        sample_base = float(sample_change.mean()) if sample_change is not None else 0.0
+        burst_base = max((_fraction(c) for c in burst_changes), default=0.0)
+        sample_base = _fraction(sample_change) if sample_change is not None else 0.0
         height, width = key.mask.shape
         regions: list[FlameRegion] = []
-        for index in range(1, count):
-            x, y, w, h, area = (int(v) for v in stats[index])
-            if area < p.min_area:
-                continue
+        for component in components:
+            x, y, w, h = component.box
             pad = max(4, w // 2, h // 2)
             x0, y0 = max(0, x - pad), max(0, y - pad)
             x1, y1 = min(width, x + w + pad), min(height, y + h + pad)
             win = (slice(y0, y1), slice(x0, x1))
-            region = labels[win] == index
-            cues = self._static_cues(key, region, gx[win], gy[win], win, area)
+            region = labels[win] == component.label
+            cues = self._static_cues(key, region, win, component.area)
             static = min(cues.values())
             cues["static"] = static
             if not live:
@@ -255,19 +298,18 @@ class FlameCues:
                     and score >= p.live_accept
                 )
             if accepted:
-                regions.append(FlameRegion(x, y, w, h, area, round(score, 3), cues))
+                regions.append(FlameRegion(x, y, w, h, component.area, round(score, 3), cues))
         return regions
 
     def _static_cues(
-        self,
-        key: _Frame,
-        region: BoolMap,
-        gx: F32,
-        gy: F32,
-        win: tuple[slice, slice],
-        area: int,
+        self, key: _Frame, region: BoolMap, win: tuple[slice, slice], area: int
     ) -> dict[str, float]:
         p = self.params
+        # The window reaches at least 3 pixels past the region's rim, so its own border
+        # handling never touches the gradients measured here.
+        gray = key.gray[win]
+        gx = cast(F32, cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3))
+        gy = cast(F32, cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3))
         inside = key.value[win][region]
         edge = cv2.dilate(region.view(np.uint8), _K3).view(bool)
         horizontal = float(np.abs(gx[edge]).sum())
