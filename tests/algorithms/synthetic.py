@@ -7,6 +7,7 @@ clips look like a live camera (a still picture repeated is another code path).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import cast
 
 import cv2
@@ -54,6 +55,24 @@ def draw_flame(frame: Frame, rng: np.random.Generator, cx: int, base_y: int, siz
         )  # fmt: skip
 
 
+def _burning_samples(
+    seconds: int, burst: int, rng: np.random.Generator, draw: Callable[[Frame, int], bool]
+) -> list[Sample]:
+    """A dim textured scene in which ``draw(frame, i)`` paints sample i's flames in place
+    (False when it painted none), blurred a little like a lens, with sensor noise."""
+    background = textured_background(rng)
+    samples = []
+    for i in range(seconds):
+        frames = []
+        for _ in range(burst):
+            frame = background.copy()
+            if draw(frame, i):
+                frame = cast(Frame, cv2.GaussianBlur(frame, (3, 3), 0))
+            frames.append(_noise(frame, rng))
+        samples.append(Sample(tuple(frames), tuple(i + k * FRAME_GAP_S for k in range(burst))))
+    return samples
+
+
 def flame_clip(
     seconds: int = 10,
     *,
@@ -67,36 +86,26 @@ def flame_clip(
     ``off=(start, stop)`` removes the flame for samples start <= i < stop.
     """
     rng = np.random.default_rng(seed)
-    background = textured_background(rng)
-    samples = []
-    for i in range(seconds):
-        frames = []
-        for _ in range(burst):
-            frame = background.copy()
-            if off is None or not off[0] <= i < off[1]:
-                size = 40 + 6 * min(i, 12)
-                draw_flame(frame, rng, center[0], center[1], size)
-                frame = cast(Frame, cv2.GaussianBlur(frame, (3, 3), 0))
-            frames.append(_noise(frame, rng))
-        samples.append(Sample(tuple(frames), tuple(i + k * FRAME_GAP_S for k in range(burst))))
-    return samples
+
+    def draw(frame: Frame, i: int) -> bool:
+        if off is not None and off[0] <= i < off[1]:
+            return False
+        draw_flame(frame, rng, center[0], center[1], 40 + 6 * min(i, 12))
+        return True
+
+    return _burning_samples(seconds, burst, rng, draw)
 
 
 def fire_front_clip(seconds: int = 8, *, burst: int = 3, seed: int = 4) -> list[Sample]:
     """A row of small flickering flames across the view: one region far wider than tall."""
     rng = np.random.default_rng(seed)
-    background = textured_background(rng)
-    samples = []
-    for i in range(seconds):
-        frames = []
-        for _ in range(burst):
-            frame = background.copy()
-            for cx in range(60, 590, 26):
-                draw_flame(frame, rng, cx, 300, 34)
-            frame = cast(Frame, cv2.GaussianBlur(frame, (3, 3), 0))
-            frames.append(_noise(frame, rng))
-        samples.append(Sample(tuple(frames), tuple(i + k * FRAME_GAP_S for k in range(burst))))
-    return samples
+
+    def draw(frame: Frame, _: int) -> bool:
+        for cx in range(60, 590, 26):
+            draw_flame(frame, rng, cx, 300, 34)
+        return True
+
+    return _burning_samples(seconds, burst, rng, draw)
 
 
 def plain_clip(seconds: int = 12, *, burst: int = 3, seed: int = 2) -> list[Sample]:
