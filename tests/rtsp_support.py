@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import selectors
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -20,6 +19,8 @@ from pathlib import Path
 from typing import IO
 
 import pytest
+
+from tests.support import free_port, stop_process
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 SERVER_SCRIPT = Path(__file__).with_name("rtsp_server.py")
@@ -64,12 +65,6 @@ def require_rtsp_server() -> None:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class RtspServer:
     """One ``tests/rtsp_server.py`` process on a fixed port, restartable on that port."""
 
@@ -104,12 +99,7 @@ class RtspServer:
             return
         if process.poll() is None:
             process.send_signal(signal.SIGCONT)  # a frozen process cannot handle SIGTERM
-            process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
+        stop_process(process, timeout=5)
         if process.stdout is not None:
             process.stdout.close()
         if self._log is not None:

@@ -30,6 +30,24 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def stop_process(
+    process: subprocess.Popen[Any], *, timeout: float = 10, graceful: bool = True
+) -> None:
+    """Stop a child and reap it: SIGTERM (SIGKILL when not ``graceful``), then SIGKILL if it
+    is still there after ``timeout`` seconds."""
+    if process.poll() is not None:
+        return
+    if graceful:
+        process.terminate()
+    else:
+        process.kill()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)
+
+
 async def _pg(statement: str) -> None:
     import asyncpg
 
@@ -161,12 +179,8 @@ def running_server(backend: str, **env_overrides: str) -> Iterator[Server]:
                 )
                 yield server
             finally:
-                current = server.process  # restart() may have replaced the first one
-                current.terminate()
-                try:
-                    current.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    current.kill()
+                # restart() may have replaced the first process
+                stop_process(server.process, timeout=15)
                 log.close()
 
 

@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 from typing import IO
 
-from tests.rtsp_support import SERVER_SCRIPT, SYSTEM_PYTHON, free_port
+from tests.rtsp_support import SERVER_SCRIPT, SYSTEM_PYTHON
+from tests.support import free_port, stop_process
 
 #: Runs tests/rtsp_server.py with every mount sharing one parsed clip and logging, per mount,
 #: the wall-clock time its first picture goes out (argv: tests folder, log file, then the
@@ -105,15 +106,10 @@ class RtspRig:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
-        if process is not None and process.stdout is not None:
-            process.stdout.close()
+        if process is not None:
+            stop_process(process, timeout=5)
+            if process.stdout is not None:
+                process.stdout.close()
         if self._log is not None:
             self._log.close()
             self._log = None

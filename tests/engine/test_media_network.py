@@ -16,7 +16,7 @@ from openvias.engine.media_errors import redact_url
 from tests.engine.conftest import Clips
 from tests.engine.http_servers import live_feed, serving
 from tests.engine.media_fixtures import FPS, picture_index
-from tests.rtsp_support import free_port
+from tests.support import free_port
 
 ONE_BURST_A_SECOND = [0.0, 0.04, 0.08, 1.0, 1.04, 1.08, 2.0, 2.04, 2.08]
 EIGHT_SECONDS = [round(second + offset, 3) for second in range(8) for offset in (0, 0.04, 0.08)]

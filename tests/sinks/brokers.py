@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 
 from openvias.domain.alarms import EVENT_TYPES, Alarm, alarm_message_id
-from tests.support import free_port
+from tests.support import free_port, stop_process
 
 START_TIMEOUT = 30.0
 
@@ -90,15 +90,7 @@ class _Server:
         process, self.process = self.process, None
         if process is None:
             return
-        if self.graceful:
-            process.terminate()
-        else:
-            process.kill()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process, graceful=self.graceful)
 
     def close(self) -> None:
         self.stop()
