@@ -194,3 +194,32 @@ async def test_a_huge_answer_is_not_read_whole(tmp_path: Path) -> None:
     assert outcome.status_code == 503
     assert outcome.detail == "HTTP 503: " + "x" * 200
     assert sent < 64 * 1024 * 1024  # the sink stopped reading long before the end
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Name": "Zoë"},  # non-ASCII value
+        {"X-Name": "\ud800"},  # lone surrogate
+        {"X-Name": "a\r\nX-Injected: 1"},  # CR/LF
+        {"Bad Name": "a"},  # not a token
+        {"Nämé": "a"},  # non-ASCII name
+        {"X-Name": " padded"},  # leading white space
+    ],
+)
+async def test_headers_stored_before_the_api_refused_them_are_a_permanent_failure(
+    tmp_path: Path, receiver: Receiver, headers: dict[str, str]
+) -> None:
+    """Given a webhook output whose headers HTTP cannot carry (stored by an older server),
+    when it is delivered, then the attempt is a permanent failure that says why, nothing
+    is sent, and no exception escapes the sink."""
+    alarm = make_alarm("p" * 32, "t" * 32, 1000)
+    sink = WebhookSink(settings(tmp_path, allow_private_targets=True))
+    try:
+        outcome = await sink.deliver(alarm, {"url": receiver.script("/bad"), "headers": headers})
+    finally:
+        await sink.close()
+    assert not outcome.delivered
+    assert outcome.permanent
+    assert outcome.detail.startswith("output.webhook.headers cannot be sent: ")
+    assert receiver.received("/bad") == []

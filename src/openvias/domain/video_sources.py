@@ -11,6 +11,8 @@ from xml.etree.ElementTree import Element
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
+from openvias.domain.object_storage import object_key_problem
+
 SOURCE_TYPES = (
     "obs",
     "vcn",
@@ -126,6 +128,9 @@ def stream_path_for(source_type: str, config: TypeConfig) -> str:
             raise TypeConfigError("type_config of an obs source needs <bucket> and <path>")
         if not _BUCKET_RE.match(bucket):
             raise TypeConfigError(f"invalid OBS bucket name: {bucket}")
+        problem = object_key_problem(key)
+        if problem is not None:
+            raise TypeConfigError(f"invalid OBS path: {problem}")
         return f"obs://{bucket}/{key}"
     return config.first(*_URL_TAGS)
 

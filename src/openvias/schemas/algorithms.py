@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, StrictInt, StrictStr, field_validator
 
-from openvias.schemas.common import WireModel
+from openvias.schemas.common import FreeJsonObject, WireModel
 
 #: Path pattern of ``alg_id`` and ``service_id`` (UUID4), as in the definitions.
 UUID4_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[4][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
@@ -30,7 +30,7 @@ class DeployServiceReq(WireModel):
     pool_id: str | None = Field(
         None, pattern=POOL_ID_PATTERN, description="Resource pool (accepted and stored)."
     )
-    deploy_config: dict[str, Any] | None = Field(
+    deploy_config: FreeJsonObject | None = Field(
         None, max_length=100, description="Service start parameters (stored)."
     )
     envs: dict[str, StrictStr] | None = Field(

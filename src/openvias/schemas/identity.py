@@ -6,8 +6,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from openvias.schemas.common import EncodableText
 
-class _Lenient(BaseModel):
+
+class _Lenient(EncodableText):
     model_config = ConfigDict(extra="ignore")
 
 

@@ -8,9 +8,16 @@ from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
-from openvias.schemas.common import CJK, WireModel, fullmatch, pattern_schema
+from openvias.domain.http_headers import (
+    HEADER_NAME_PATTERN,
+    HEADER_VALUE_PATTERN,
+    MAX_NAME_LENGTH,
+    MAX_VALUE_LENGTH,
+)
+from openvias.domain.object_storage import object_key_problem
+from openvias.schemas.common import CJK, FreeJsonObject, WireModel, fullmatch, pattern_schema
 
 TASK_NAME_PATTERN = r"^[\u4E00-\u9FA5a-zA-Z0-9_-]{1,100}$"
 URL_PATTERN = (
@@ -36,11 +43,31 @@ OutputBucket = Annotated[
     fullmatch(BUCKET_PATTERN),
     pattern_schema(BUCKET_PATTERN, 63),
 ]
+
+
+def _object_key(value: str) -> str:
+    problem = object_key_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+#: Huawei's pattern, plus the object-key rule every OBS key follows (``domain.object_storage``).
 ObsPath = Annotated[
     str,
     StringConstraints(max_length=1023),
     fullmatch(OBS_PATH_PATTERN),
+    AfterValidator(_object_key),
     pattern_schema(OBS_PATH_PATTERN, 1023),
+]
+
+#: HTTP headers a task sends (webhook output, restful input): ``domain.http_headers``.
+HttpHeaders = dict[
+    Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=MAX_NAME_LENGTH, pattern=HEADER_NAME_PATTERN),
+    ],
+    Annotated[str, StringConstraints(max_length=MAX_VALUE_LENGTH, pattern=HEADER_VALUE_PATTERN)],
 ]
 
 InputType = Literal["video_source", "obs", "url", "edgecamera", "restful", "vcn"]
@@ -72,7 +99,7 @@ class TaskInputData(WireModel):
         max_length=1024,
         pattern=r"^([-A-Za-z0-9+&?=~_][-A-Za-z0-9+&/?=~_]+[-A-Za-z0-9+&/?=~_]|[A-Za-z]+)$",
     )
-    headers: dict[str, str] | None = Field(None, max_length=10)
+    headers: HttpHeaders | None = Field(None, max_length=10)
     index: int | None = Field(None, ge=0, le=1000)
 
 
@@ -111,7 +138,7 @@ class TaskInput(WireModel):
 
 class TaskOutputWebhook(WireModel):
     url: str = Field(max_length=1000, pattern=URL_PATTERN)
-    headers: dict[str, str] = Field(min_length=1, max_length=10)
+    headers: HttpHeaders = Field(min_length=1, max_length=10)
     data_category: list[DataCategory] | None = Field(None, max_length=10)
 
 
@@ -203,7 +230,7 @@ class TaskSchedule(WireModel):
 
 
 class TaskServiceConfig(WireModel):
-    common: dict[str, Any] = Field(default_factory=dict)
+    common: FreeJsonObject = Field(default_factory=dict)
 
 
 class _TaskBodyBase(WireModel):

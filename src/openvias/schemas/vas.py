@@ -14,8 +14,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from openvias.schemas.common import CJK, WireModel
-from openvias.schemas.tasks import URL_PATTERN, ObsPath, OutputBucket, check_fields_of_type
+from openvias.schemas.common import CJK, FreeJsonObject, WireModel
+from openvias.schemas.tasks import (
+    URL_PATTERN,
+    HttpHeaders,
+    ObsPath,
+    OutputBucket,
+    check_fields_of_type,
+)
 
 VAS_SERVICE_NAME_PATTERN = r"^[a-z][a-z-]{0,98}[a-z]$"
 VAS_TASK_ID_PATTERN = r"^([0-9a-f]{32}|task[A-Za-z0-9_]{8})$"
@@ -55,7 +61,7 @@ class VasTaskInputData(VasModel):
     bucket: OutputBucket | None = None
     path: ObsPath | None = None
     url: str | None = Field(None, max_length=1000, pattern=URL_PATTERN)
-    headers: dict[str, str] | None = Field(None, min_length=1, max_length=10)
+    headers: HttpHeaders | None = Field(None, min_length=1, max_length=10)
     certificate_check: bool | None = None
     rtsp_path_in_response: str | None = Field(
         None,
@@ -118,7 +124,7 @@ class VasTaskOutputDis(VasModel):
 
 class VasTaskOutputWebhook(VasModel):
     url: str = Field(max_length=1000, pattern=URL_PATTERN)
-    headers: dict[str, str] = Field(min_length=1, max_length=10)
+    headers: HttpHeaders = Field(min_length=1, max_length=10)
     data_category: DataCategory = Field(None, max_length=10, json_schema_extra=UNIQUE)
 
     _unique_categories = field_validator("data_category")(_unique)
@@ -163,7 +169,7 @@ class VasServiceConfig(VasModel):
 
     model_config = ConfigDict(json_schema_extra={"minProperties": 1})
 
-    common: dict[str, Any] | None = None
+    common: FreeJsonObject | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -14,6 +14,7 @@ from openvias.schemas.deliveries import (
     DeliveryList,
     DeliverySummary,
 )
+from openvias.services.rendering import shown
 from openvias.store.models import Delivery, DeliveryAttempt
 from openvias.store.repositories.delivery_queries import (
     DeliveryFilter,
@@ -75,7 +76,7 @@ class DeliveryService:
 
 
 def _info(row: Delivery, history: list[DeliveryAttempt]) -> DeliveryInfo:
-    return DeliveryInfo.model_validate(
+    fields = shown(
         {
             "id": row.id,
             "event_id": row.event_id,
@@ -102,5 +103,7 @@ def _info(row: Delivery, history: list[DeliveryAttempt]) -> DeliveryInfo:
                 )
                 for a in history
             ],
-        }
+        },
+        what=f"delivery {row.id}",
     )
+    return DeliveryInfo.model_validate(fields)

@@ -17,6 +17,7 @@ from openvias.schemas.events import (
     EventRulesUpdate,
     EventSummary,
 )
+from openvias.services.rendering import shown
 from openvias.store.models import AlarmEvent
 from openvias.store.repositories.alarm_events import (
     AlarmFilter,
@@ -107,7 +108,7 @@ def _summary(event: AlarmEvent) -> EventSummary:
 
 def _wire(event: AlarmEvent, jpeg: bytes = b"", *, include_image: bool) -> dict[str, Any]:
     """The VIAS envelope of the stored alarm, then the openvias fields."""
-    return {
+    fields = {
         **alarm_of(event, jpeg).envelope(include_image=include_image),
         "batch_id": event.batch_id,
         "video_source_id": event.video_source_id,
@@ -120,3 +121,4 @@ def _wire(event: AlarmEvent, jpeg: bytes = b"", *, include_image: bool) -> dict[
         "reviewed_by": event.reviewed_by,
         "reviewed_at": event.reviewed_at,
     }
+    return shown(fields, what=f"event {event.id}")

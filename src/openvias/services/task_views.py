@@ -9,6 +9,7 @@ from typing import Any
 
 from openvias.domain.algorithm_catalogue import ServiceSpec, find_service
 from openvias.schemas.tasks import TaskError, TaskInfo, TaskListItem
+from openvias.services.rendering import shown
 from openvias.store.models import BatchTask, Task
 from openvias.store.repositories.delivery_queries import TaskDeliveryTrouble
 
@@ -87,38 +88,39 @@ def task_info(
         if task.error_code
         else None
     )
-    return TaskInfo(
-        id=task.id,
-        name=task.name,
-        description=task.description,
-        project_id=task.project_id,
-        creator=task.creator or "unknown",
-        company=COMPANY,
-        service_id=spec.service_id if spec else "",
-        release_id=spec.service_id if spec else "",
-        algorithm_publish_id=spec.alg_id if spec else "",
-        service_name=task.service_name,
-        service_version=task.service_version,
-        title=spec.title_zh if spec else task.service_name,
-        type=deploy_type_code(spec),
-        state=shown_state(task.state),
-        status="; ".join(
+    fields = {
+        "id": task.id,
+        "name": task.name,
+        "description": task.description,
+        "project_id": task.project_id,
+        "creator": task.creator or "unknown",
+        "company": COMPANY,
+        "service_id": spec.service_id if spec else "",
+        "release_id": spec.service_id if spec else "",
+        "algorithm_publish_id": spec.alg_id if spec else "",
+        "service_name": task.service_name,
+        "service_version": task.service_version,
+        "title": spec.title_zh if spec else task.service_name,
+        "type": deploy_type_code(spec),
+        "state": shown_state(task.state),
+        "status": "; ".join(
             part for part in (task.status or _STATUS.get(task.state, ""), delivery_note) if part
         ),
-        created_at=iso_ms(task.created_at),
-        updated_at=iso_ms(effective.updated_at),
-        input=task.input,
-        output=effective.output,
-        config=effective.config,
-        schedule=effective.schedule,
-        schedule_status="ACTIVATED" if effective.schedule else "INACTIVATED",
-        resource_order_id=effective.resource_order_id,
-        video_source_name=source_name,
-        access_address=access_address,
-        group_name=",".join(group_names),
-        batch_id=task.batch_id,
-        error=error,
-    )
+        "created_at": iso_ms(task.created_at),
+        "updated_at": iso_ms(effective.updated_at),
+        "input": task.input,
+        "output": effective.output,
+        "config": effective.config,
+        "schedule": effective.schedule,
+        "schedule_status": "ACTIVATED" if effective.schedule else "INACTIVATED",
+        "resource_order_id": effective.resource_order_id,
+        "video_source_name": source_name,
+        "access_address": access_address,
+        "group_name": ",".join(group_names),
+        "batch_id": task.batch_id,
+        "error": error,
+    }
+    return TaskInfo.model_validate(shown(fields, what=f"task {task.id}"))
 
 
 def delivery_note(trouble: TaskDeliveryTrouble) -> str:
@@ -148,7 +150,7 @@ def task_list_item(task: Task, source_name: str | None) -> TaskListItem:
         service_id=spec.service_id if spec else "",
         title=spec.title_zh if spec else task.service_name,
         type=deploy_type_code(spec),
-        video_source_name=source_name or _input_label(task),
+        video_source_name=shown(source_name or _input_label(task), what=f"task {task.id}"),
         batch_id=task.batch_id,
     )
 

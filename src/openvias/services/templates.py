@@ -12,6 +12,7 @@ from openvias.domain.ids import new_resource_id
 from openvias.errors import InvalidParameter, NotFound
 from openvias.schemas.batch_tasks import BatchTaskCreate
 from openvias.schemas.templates import BatchTaskFromTemplate, TemplateInfo
+from openvias.services.rendering import shown
 from openvias.store.models import TaskTemplate
 
 
@@ -73,18 +74,19 @@ class TemplateService:
 
 def template_info(template: TaskTemplate) -> TemplateInfo:
     body = template.body
-    return TemplateInfo(
-        id=template.id,
-        name=template.name,
-        service_name=template.service_name,
-        service_version=template.service_version,
-        created_at=template.created_at,
-        description=str(body.get("description") or ""),
-        config=dict(body.get("config") or {"common": {}}),
-        output=dict(body.get("output") or {}),
-        schedule=body.get("schedule"),
-        resource_order_id=body.get("resource_order_id"),
-    )
+    fields = {
+        "id": template.id,
+        "name": template.name,
+        "service_name": template.service_name,
+        "service_version": template.service_version,
+        "created_at": template.created_at,
+        "description": str(body.get("description") or ""),
+        "config": dict(body.get("config") or {"common": {}}),
+        "output": dict(body.get("output") or {}),
+        "schedule": body.get("schedule"),
+        "resource_order_id": body.get("resource_order_id"),
+    }
+    return TemplateInfo.model_validate(shown(fields, what=f"template {template.id}"))
 
 
 def batch_body_from_template(

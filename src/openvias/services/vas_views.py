@@ -28,6 +28,7 @@ from openvias.schemas.vas_responses import (
     VasTaskError,
     VasTaskShown,
 )
+from openvias.services.rendering import shown
 from openvias.services.task_views import EffectiveTask, iso_ms
 
 #: Stored states the VAS enum lacks, and what VAS shows instead (``status`` names the real one).
@@ -177,6 +178,7 @@ def task_details(
         "output": output,
         "service_config": effective.config,
     }
+    fields = shown(fields, what=f"task {task.id}")
     if not with_hosting:
         return VasTaskDetails(**fields)
     hosting = VasHostingResult(status="NOT_GENERATED") if "hosting" in output else None

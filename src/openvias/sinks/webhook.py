@@ -14,7 +14,9 @@ the task's ``output.webhook.headers`` plus ours (ours win):
   "{webhook-id}.{webhook-timestamp}.{body}">``.
 
 2xx is delivered; 408, 429, 5xx, timeouts and connection errors are retried; any other
-answer (3xx: redirects are not followed; 4xx) is a permanent refusal. Targets on private
+answer (3xx: redirects are not followed; 4xx) is a permanent refusal. Headers that HTTP/1.1
+cannot carry (``domain.http_headers``; stored before the API refused them) are a permanent
+refusal without an attempt. Targets on private
 networks are refused unless ``OPENVIAS_ALLOW_PRIVATE_TARGETS`` (:mod:`openvias.sinks.ssrf`).
 One ``httpx.AsyncClient`` serves every delivery (connections are kept alive per host).
 """
@@ -35,6 +37,7 @@ import httpcore
 import httpx
 
 from openvias.domain.alarms import Alarm
+from openvias.domain.http_headers import header_problem
 from openvias.settings import Settings
 from openvias.sinks.base import Outcome
 from openvias.sinks.categories import wants_image
@@ -88,6 +91,22 @@ def classify(status: int, text: str = "") -> Outcome:
     if 300 <= status < 400:
         return Outcome.refused(detail + " (redirects are not followed)", status_code=status)
     return Outcome.refused(detail, status_code=status)
+
+
+def _unsendable_headers(configured: object) -> str | None:
+    """Why the task's headers cannot go out as HTTP/1.1 headers (``domain.http_headers``);
+    None when they can. Only the headers that would be sent count."""
+    if configured is None:
+        return None
+    if not isinstance(configured, Mapping):
+        return "headers must be an object of names and values"
+    for name, value in configured.items():
+        if isinstance(name, str) and name.lower() in _RESERVED_HEADERS:
+            continue
+        problem = header_problem(name, value)
+        if problem is not None:
+            return problem
+    return None
 
 
 class GuardedTransport(httpx.AsyncHTTPTransport):
@@ -151,6 +170,10 @@ class WebhookSink:
         url = target.get("url")
         if not isinstance(url, str):
             return Outcome.refused("the webhook output has no url")
+        unsendable = _unsendable_headers(target.get("headers"))
+        if unsendable is not None:
+            # Stored before the API refused such headers: no attempt can ever succeed.
+            return Outcome.refused(f"output.webhook.headers cannot be sent: {unsendable}")
         try:
             parsed = httpx.URL(url)
         except httpx.InvalidURL as exc:
