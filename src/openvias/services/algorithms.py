@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from openvias.domain import task_states
 from openvias.domain.algorithm_catalogue import (
     SERVICES,
     ConfigError,
@@ -41,6 +42,8 @@ from openvias.store.repositories.algorithms import (
     AlgorithmDeploymentRepository,
     ResourceOrderRepository,
 )
+from openvias.store.repositories.tasks import TaskRepository
+from openvias.store.repositories.write_locks import lock_resource_order
 
 RUNNING = "service_running"
 STOPPED = "service_stopped"
@@ -108,11 +111,16 @@ async def check_resource_order(
     project_id: str,
     spec: ServiceSpec,
     order_id: str | None,
-    running_tasks_after: int,
+    adding: int,
+    *,
+    except_batch_id: str | None = None,
 ) -> None:
     """Commercial services need a live order of the project for that service, whose
-    ``max_tasks`` covers ``running_tasks_after``; free services only check that a given
-    order exists in the project. Raises InvalidParameter / TaskQuotaExceeded."""
+    ``max_tasks`` covers ``adding`` running tasks on top of every active task that uses it
+    (without the members of ``except_batch_id``, which ``adding`` then counts); free
+    services only check that a given order exists in the project. The order is locked
+    before the count, so concurrent requests check it one after the other, each seeing what
+    the previous one committed. Raises InvalidParameter / TaskQuotaExceeded."""
     param = "resource_order_id"
     if not order_id:
         if spec.commercial:
@@ -121,6 +129,8 @@ async def check_resource_order(
                 param=param,
             )
         return
+    if spec.commercial:
+        await lock_resource_order(session, order_id)
     order = await ResourceOrderRepository(session).get(order_id)
     if order is None or order.project_id != project_id:
         raise ReferencedObjectMissing(f"Resource order {order_id} does not exist.", param=param)
@@ -133,10 +143,13 @@ async def check_resource_order(
         )
     if order.expires_at is not None and order.expires_at <= now_ms():
         raise InvalidParameter(f"Resource order {order_id} has expired.", param=param)
-    if running_tasks_after > order.max_tasks:
+    active = await TaskRepository(session).count_active_with_order(
+        order_id, task_states.ACTIVE, except_batch_id=except_batch_id
+    )
+    if active + adding > order.max_tasks:
         raise TaskQuotaExceeded(
             f"Resource order {order_id} allows {order.max_tasks} running tasks; "
-            f"this would make {running_tasks_after}.",
+            f"this would make {active + adding}.",
             param=param,
         )
 

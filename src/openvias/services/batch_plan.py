@@ -2,7 +2,8 @@
 
 Each listed source is one item of the batch response: it succeeds when the source exists
 in the project and belongs to the listed group, and fails on its own otherwise. A group
-entry with an empty ``video_source_list`` stands for every source of the group.
+entry with an empty ``video_source_list`` stands for every source of the group. An input of
+which no item succeeds is refused whole (a batch task always has member tasks).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from openvias.schemas.batch_tasks import BatchInput
 from openvias.store.models import VideoGroup, VideoGroupMember, VideoSource
 
 ROI_PARAM = "batch_input.video_source_group.video_source_list.target_roi"
+#: Item errors quoted in the refusal of an input that yields no task (the rest are counted).
+ERRORS_SHOWN = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,23 @@ def check_rois(batch_input: BatchInput) -> None:
                         f"Invalid target_roi of video source {source.video_source_id}: {exc}",
                         param=ROI_PARAM,
                     ) from exc
+
+
+def require_members(plan: BatchPlan) -> None:
+    """Refuse an input that yields no member task, quoting why its items failed."""
+    if plan.members:
+        return
+    if not plan.errors:
+        raise InvalidParameter(
+            "The batch input yields no task: its video source groups have no sources.",
+            param="batch_input",
+        )
+    reasons = "; ".join(plan.errors[:ERRORS_SHOWN])
+    if len(plan.errors) > ERRORS_SHOWN:
+        reasons += f"; and {len(plan.errors) - ERRORS_SHOWN} more"
+    raise InvalidParameter(
+        f"The batch input yields no task, every item failed: {reasons}.", param="batch_input"
+    )
 
 
 async def resolve(session: AsyncSession, project_id: str, batch_input: BatchInput) -> BatchPlan:
@@ -114,4 +134,5 @@ async def resolve(session: AsyncSession, project_id: str, batch_input: BatchInpu
                 plan.errors.append(f"video source {source_id}: listed more than once")
             else:
                 plan.members[source_id] = Member(group_id, source_id, roi or None)
+    require_members(plan)
     return plan

@@ -66,15 +66,13 @@ class BatchTaskService:
     ) -> None:
         """The order covers ``batch_active`` running members of this batch task on top of
         every other active task that uses it."""
-        others = (
-            await self.tasks.count_active_with_order(
-                order_id, task_states.ACTIVE, except_batch_id=batch_id
-            )
-            if order_id
-            else 0
-        )
         await check_resource_order(
-            self.session, self.caller.project_id, spec, order_id, others + batch_active
+            self.session,
+            self.caller.project_id,
+            spec,
+            order_id,
+            batch_active,
+            except_batch_id=batch_id,
         )
 
     async def _flush_named(self, name: str) -> None:

@@ -134,14 +134,7 @@ class TaskService:
         return batch.resource_order_id if batch is not None else None
 
     async def _order_check(self, spec: ServiceSpec, order_id: str | None, adding: int) -> None:
-        active = (
-            await self.tasks.count_active_with_order(order_id, task_states.ACTIVE)
-            if order_id
-            else 0
-        )
-        await check_resource_order(
-            self.session, self.caller.project_id, spec, order_id, active + adding
-        )
+        await check_resource_order(self.session, self.caller.project_id, spec, order_id, adding)
 
     async def create(self, service_name: str, body: TaskCreate) -> list[str]:
         spec = require_service(service_name, body.service_version)

@@ -19,9 +19,11 @@ from openvias.schemas.video_groups import (
     VideoGroupListItem,
     VideoGroupUpdate,
 )
+from openvias.services.rendering import shown
 from openvias.store.models import VideoGroup
 from openvias.store.repositories.video_groups import GroupCounts, GroupFilter, VideoGroupRepository
 from openvias.store.repositories.video_sources import VideoSourceRepository
+from openvias.store.repositories.write_locks import lock_project
 
 GROUP_QUOTA = 1_000
 
@@ -42,7 +44,7 @@ def group_info(group: VideoGroup, counts: GroupCounts) -> VideoGroupInfo:
     return VideoGroupInfo(
         video_group_id=group.id,
         video_group_name=group.name,
-        description=group.description,
+        description=shown(group.description, what=f"video group {group.id}"),
         access_type=group.access_type,
         create_at=group.created_at,
         modify_at=group.updated_at,
@@ -81,6 +83,7 @@ class VideoGroupService:
         return Conflict(f"A video group named {name} exists.", param="video_group_name")
 
     async def create(self, body: VideoGroupCreate) -> str:
+        await lock_project(self.session, self.project_id)  # counted and inserted alone
         if await self.groups.count(self.project_id) >= GROUP_QUOTA:
             raise QuotaExceeded(f"At most {GROUP_QUOTA} video groups per project.")
         if await self.groups.name_taken(self.project_id, body.video_group_name):

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from pydantic_core import to_json
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +30,7 @@ from openvias.errors import (
     ReferencedObjectMissing,
 )
 from openvias.schemas.video_sources import VideoSourceCreate, VideoSourceUpdate
+from openvias.services.rendering import shown_json
 from openvias.services.video_groups import flush_named
 from openvias.store.direct import AnySelect, Fetch, Row
 from openvias.store.models import VideoSource
@@ -41,6 +41,7 @@ from openvias.store.repositories.video_sources import (
     VideoSourceRepository,
     source_detail,
 )
+from openvias.store.repositories.write_locks import lock_project
 
 SOURCE_QUOTA = 20_000
 
@@ -129,7 +130,7 @@ async def show_document(fetch: Fetch, project_id: str, source_id: str) -> bytes 
     if detail is None:
         return None
     packages = [_package(g, detail.counts.get(g.id) or GroupCounts()) for g in detail.groups]
-    return to_json(_document(detail.source, packages))
+    return shown_json(_document(detail.source, packages), what=f"video source {source_id}")
 
 
 class VideoSourceService:
@@ -147,6 +148,7 @@ class VideoSourceService:
 
     async def create(self, body: VideoSourceCreate) -> str:
         stream_path = _stream_path(body.type, body.type_config)
+        await lock_project(self.session, self.project_id)  # counted and inserted alone
         if await self.sources.count(self.project_id) >= SOURCE_QUOTA:
             raise QuotaExceeded(f"At most {SOURCE_QUOTA} video sources per project.")
         if await self.sources.name_taken(self.project_id, body.video_source_name):
@@ -223,13 +225,14 @@ class VideoSourceService:
             document["num_tasks"] = item.num_tasks
             document["num_service_config_templates"] = 0
             items.append(document)
-        return to_json(
+        return shown_json(
             {
                 "quota_number": SOURCE_QUOTA,
                 "total_number": total,
                 "video_source_number": total,
                 "video_source_list": items,
-            }
+            },
+            what=f"a video source of project {self.project_id}",
         )
 
     async def _fetch(self, stmt: AnySelect, params: Mapping[str, Any]) -> Sequence[Row]:
