@@ -116,6 +116,19 @@ class QuotaExceeded(OpenViasError):
     advice = "Ask the administrator to raise the quota."
 
 
+class TooManyRequests(OpenViasError):
+    """Refused before any work, for ``retry_after`` seconds (sent as Retry-After)."""
+
+    status_code = 429
+    error_code = "VIAS.00090429"
+    reason = "Too many requests."
+    advice = "Wait for the number of seconds in Retry-After, then try again."
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
+
+
 class ServiceUnavailable(OpenViasError):
     status_code = 503
     error_code = "VIAS.00010009"

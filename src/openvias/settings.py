@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,6 +30,42 @@ class Settings(BaseSettings):
     )
     auth_cache_seconds: float = Field(
         5.0, ge=0, le=60, description="How long a verified token stays cached in-process."
+    )
+    public_hosts: str | None = Field(
+        None,
+        description="','-separated host names (name or name:port) that AK/SK requests may "
+        "sign as Host, besides the address a request arrives on (behind a proxy: its names).",
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="32 bytes, base64: seals access-key secrets in the database; else the key "
+        "file data_dir/secret.key (made on first start). Same value on every replica.",
+    )
+    token_purge_seconds: float = Field(
+        3600.0, ge=1, le=86400, description="How often expired tokens are deleted."
+    )
+
+    login_max_failures: int = Field(
+        5, ge=1, le=1000, description="Failed logins of one user name that lock it out."
+    )
+    login_failure_window_seconds: float = Field(
+        900.0, gt=0, le=86400, description="The window those failures are counted in."
+    )
+    login_lockout_seconds: float = Field(
+        60.0, gt=0, le=86400, description="First lockout; each further one lasts twice as long."
+    )
+    login_lockout_max_seconds: float = Field(900.0, gt=0, le=86400)
+    login_client_failure_burst: int = Field(
+        30, ge=1, le=1_000_000, description="Failed logins one client address may make at once."
+    )
+    login_client_failures_per_minute: float = Field(
+        6.0, gt=0, le=1_000_000, description="How fast a client's failed logins come back."
+    )
+    login_concurrency: int | None = Field(
+        None, ge=1, le=256, description="Password checks at once (default: the CPU count)."
+    )
+    login_queue: int = Field(
+        32, ge=0, le=100_000, description="Logins that may wait for a check; more get 429."
     )
 
     engine_slots: int = Field(
@@ -67,6 +103,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{self.data_dir.resolve() / 'openvias.db'}"
+
+    @cached_property
+    def resolved_public_hosts(self) -> tuple[str, ...]:
+        return tuple(h.strip() for h in (self.public_hosts or "").split(",") if h.strip())
 
     @cached_property
     def resolved_file_roots(self) -> list[Path]:

@@ -46,8 +46,10 @@ def sign(
     headers: dict[str, str] | None = None,
     project_id: str | None = None,
     date: datetime | None = None,
+    host: str | None = None,
 ) -> SdkRequest:
-    """Sign as the SDK does (``BasicCredentials.sign_request`` adds X-Project-Id)."""
+    """Sign as the SDK does (``BasicCredentials.sign_request`` adds X-Project-Id); the
+    request still goes to the test server whatever ``host`` it is signed for."""
     header_params = {"Content-Type": "application/json", "User-Agent": "openvias-tests/1"}
     header_params.update(headers or {})
     if date is not None:
@@ -55,7 +57,7 @@ def sign(
     request = SdkRequest(
         method=method,
         schema="http",
-        host=server.base_url.split("://", 1)[1],
+        host=host or server.base_url.split("://", 1)[1],
         resource_path=path,
         query_params=list(query or []),
         header_params=header_params,
@@ -145,6 +147,36 @@ def test_bad_secret_unknown_key_and_stale_date_are_401(server: Server, keys: Key
     request = sign(server, keys, "GET", path)
     request.header_params["X-Sdk-Date"] = "2026-01-01T00:00:00Z"
     assert_error(send(server, request), 401)
+
+
+def test_unknown_key_and_bad_signature_answer_alike(server: Server, keys: Keys) -> None:
+    path = sources(server)
+    bad = send(server, sign(server, (keys[0], keys[1][:-1] + "x"), "GET", path))
+    unknown = send(server, sign(server, ("AKUNKNOWN000000000000", keys[1]), "GET", path))
+    assert assert_error(bad, 401) == assert_error(unknown, 401)
+
+
+def test_replayed_write_is_401(server: Server, keys: Keys) -> None:
+    path = f"/v2/{server.project_id}/source"
+    request = sign(server, keys, "POST", path, body=source_body(unique("once")))
+    assert send(server, request).status_code == 200
+    assert "already received" in str(assert_error(send(server, request), 401)["error_msg"])
+    # The SDK signs with a one-second date and no nonce: reading one URL twice in a second
+    # sends the same signature twice, legitimately, so reads are not remembered.
+    read = sign(server, keys, "GET", sources(server))
+    assert send(server, read).status_code == 200
+    assert send(server, read).status_code == 200
+
+
+def test_signature_made_for_another_host_is_401(server: Server, keys: Keys) -> None:
+    """Only the Host header names another server: the request goes to the test server."""
+    port = int(server.base_url.rsplit(":", 1)[1])
+    for host in (f"openvias.example:{port}", f"127.0.0.2:{port}", f"127.0.0.1:{port + 1}"):
+        response = send(server, sign(server, keys, "GET", sources(server), host=host))
+        assert "Host" in str(assert_error(response, 401)["error_msg"]), host
+    for host in (f"localhost:{port}", f"LOCALHOST:{port}"):
+        response = send(server, sign(server, keys, "GET", sources(server), host=host))
+        assert response.status_code == 200, (host, response.text)
 
 
 def test_query_and_path_are_covered_by_the_signature(server: Server, keys: Keys) -> None:

@@ -65,7 +65,7 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", 400, 401, 403, 404, 
 [[operations]]
 include-path = "/v3/auth/tokens"
 include-method = "POST"
-checks.positive_data_acceptance.expected-statuses = ["2xx", 400, 401, 404]
+checks.positive_data_acceptance.expected-statuses = ["2xx", 400, 401, 404, 429]
 
 # Existing objects, so the read and update operations get past 404 and their 200 bodies
 # are checked against the schema too.

@@ -185,3 +185,34 @@ def test_authorization_and_date_parse() -> None:
     for bad in ("", "2026-03-01T10:15:00Z", "20260301T101500"):
         with pytest.raises(signing.SignatureFormatError):
             signing.parse_sdk_date(bad)
+
+
+@pytest.mark.parametrize(
+    ("host", "accepted"),
+    [
+        ("127.0.0.1:8080", True),
+        ("localhost:8080", True),
+        ("127.0.0.1:8081", False),
+        ("127.0.0.2:8080", False),
+        ("api.example.com", True),  # a configured name without a port: any port
+        ("api.example.com:8443", True),
+        ("edge.example.com:443", True),
+        ("edge.example.com:8443", False),
+        ("other.example.com:8080", False),
+        ("api.example.com:x", False),
+        ("", False),
+    ],
+)
+def test_host_is_ours(host: str, accepted: bool) -> None:
+    public = ("API.example.com", "edge.example.com:443")
+    local = ("127.0.0.1", 8080)
+    found = signing.host_is_ours(host, local_address=local, default_port=443, public_hosts=public)
+    assert found is accepted
+
+
+def test_host_of_a_socket_that_is_not_loopback() -> None:
+    local = ("10.1.2.3", 80)
+    assert signing.host_is_ours("10.1.2.3", local_address=local, default_port=80)
+    assert signing.host_is_ours("10.1.2.3:80", local_address=local, default_port=80)
+    assert not signing.host_is_ours("localhost:80", local_address=local, default_port=80)
+    assert signing.host_is_ours("[::1]:80", local_address=("::1", 80), default_port=80)

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from openvias import __version__
+from openvias.api.admission import LargeBodyAdmission
 from openvias.api.fast_reads import FastReads
 from openvias.api.handlers import install_error_handlers
 from openvias.api.middleware import CatchAll, RequestGuard
@@ -30,7 +31,9 @@ from openvias.api.routers import (
 )
 from openvias.api.state import AppState, BackgroundFactory, TokenCache
 from openvias.errors import Conflict
+from openvias.services.access_keys import prepare_secret_box
 from openvias.services.bootstrap import bootstrap_if_empty
+from openvias.services.login_guard import LoginGuard
 from openvias.settings import Settings
 from openvias.store.db import create_engine, create_sessionmaker, transaction
 from openvias.store.direct import open_direct_reads
@@ -49,6 +52,7 @@ def create_app(
         engine=engine,
         sessionmaker=create_sessionmaker(engine),
         token_cache=TokenCache(ttl=settings.auth_cache_seconds),
+        login_guard=LoginGuard(settings),
     )
 
     @asynccontextmanager
@@ -58,6 +62,8 @@ def create_app(
                 await bootstrap_if_empty(session, settings.admin_password, settings.data_dir)
         except Conflict:
             log.info("bootstrap identity was created by another process")
+        async with transaction(state.sessionmaker) as session:
+            state.secret_box = await prepare_secret_box(session, settings)
         try:
             state.direct = await open_direct_reads(engine)
         except Exception:
@@ -75,6 +81,7 @@ def create_app(
                     await task
             if state.direct is not None:
                 await state.direct.close()
+            state.login_guard.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -107,6 +114,7 @@ def create_app(
         RequestGuard,
         max_body_bytes=settings.max_body_bytes,
         max_batch_body_bytes=settings.max_batch_body_bytes,
+        admit_large_body=LargeBodyAdmission(state),
     )
     app.add_middleware(CatchAll)  # added last: the outermost of ours
     return app

@@ -24,6 +24,7 @@ from openvias.errors import (
     OpenViasError,
     PayloadTooLarge,
     ServiceUnavailable,
+    TooManyRequests,
     Unauthorized,
     UnsupportedMediaType,
 )
@@ -51,6 +52,8 @@ def error_response(error: OpenViasError, headers: Mapping[str, str] | None = Non
         merged.setdefault("WWW-Authenticate", "X-Auth-Token")
     elif isinstance(error, ServiceUnavailable):
         merged.setdefault("Retry-After", "1")
+    elif isinstance(error, TooManyRequests):
+        merged.setdefault("Retry-After", str(error.retry_after))
     return JSONResponse(error_body(error), status_code=error.status_code, headers=merged or None)
 
 
@@ -174,6 +177,7 @@ def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         409: "Conflict with the current state",
         413: "Request body too large",
         415: "Request body is not JSON",
+        429: "Too many attempts, or too many at once (see Retry-After)",
         500: "Internal error",
         503: "Database busy or unreachable",
     }
@@ -184,3 +188,5 @@ def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 PROJECT_ERRORS = _responses(400, 401, 403, 404, 409, 413, 415, 500, 503)
 #: Error responses of unauthenticated or identity routes.
 PUBLIC_ERRORS = _responses(400, 401, 404, 413, 415, 500, 503)
+#: Password logins: throttled per user name and per client address.
+LOGIN_ERRORS = _responses(429)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,8 +27,11 @@ _DRAIN_LIMIT = 8 * 1024 * 1024
 #: Methods whose body the API reads; a body of any other method is size-limited only.
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _NUL_MESSAGE = "A parameter contains a NUL character."
-#: CreateBatchTask, UpdateBatchTask and CreateBatchTaskFromTemplate.
-_BATCH_PATH = re.compile(r"^/v2/[^/]+/(batch-tasks(/[^/]+)?|templates/[^/]+/batch-tasks)$")
+#: CreateBatchTask, UpdateBatchTask and CreateBatchTaskFromTemplate (group 1: the project).
+_BATCH_PATH = re.compile(r"^/v2/([^/]+)/(?:batch-tasks(?:/[^/]+)?|templates/[^/]+/batch-tasks)$")
+#: Given the scope and the path's project, None when the caller may send a large body (it
+#: is authenticated from its headers), else the error to answer with.
+LargeBodyCheck = Callable[[Scope, str], Awaitable[OpenViasError | None]]
 #: A ``\\u0000`` escape that is not itself escaped (an even run of backslashes before it).
 _JSON_NUL = re.compile(rb"(?:^|[^\\])(?:\\\\)*\\u0000")
 
@@ -43,20 +47,26 @@ class RequestGuard:
     here alike), and a body of at most ``max_body_bytes`` whether or not a Content-Length
     was sent (chunked uploads included), JSON only for POST/PUT/PATCH. A body is read
     whole before the app runs and replayed to it; requests without one (no Transfer-Encoding
-    and no or a zero Content-Length) go straight through."""
+    and no or a zero Content-Length) go straight through.
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int, max_batch_body_bytes: int) -> None:
+    Batch-task bodies list up to 100 groups x 100 sources, each with a ROI of up to 2048
+    characters (about 21 MB at most), so they may reach ``max_batch_body_bytes``; every
+    other body stays under ``max_body_bytes``. Past that small limit (announced by
+    Content-Length, or reached by a chunked body) a batch request is read further only
+    once ``admit_large_body`` has authenticated its caller from the headers; otherwise it
+    is answered at once, the rest of its body unread."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body_bytes: int,
+        max_batch_body_bytes: int,
+        admit_large_body: LargeBodyCheck,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.max_batch_body_bytes = max_batch_body_bytes
-
-    def _limit(self, scope: Scope) -> int:
-        """Batch-task bodies list up to 100 groups x 100 sources, each with a ROI of up to
-        2048 characters (about 21 MB at most); every other body stays under 1 MiB."""
-        path: str = scope["path"]
-        if _BATCH_PATH.search(path):
-            return self.max_batch_body_bytes
-        return self.max_body_bytes
+        self.admit_large_body = admit_large_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -84,7 +94,8 @@ class RequestGuard:
         if not chunked and not length:
             await self.app(scope, receive, send)
             return
-        limit = self._limit(scope)
+        batch = _BATCH_PATH.match(scope["path"])
+        limit = self.max_batch_body_bytes if batch else self.max_body_bytes
         if length is not None and length > limit:
             await self._reject(scope, receive, send, self._too_large(length, limit), length)
             return
@@ -93,6 +104,14 @@ class RequestGuard:
             error = UnsupportedMediaType(f"{what}: the request body must be application/json.")
             await self._reject(scope, receive, send, error, length)
             return
+        # What may be read before the caller is known: the small limit, for every path.
+        allowed = min(limit, self.max_body_bytes)
+        if batch and length is not None and length > allowed:
+            refused = await self.admit_large_body(scope, batch[1])
+            if refused is not None:
+                await error_response(refused)(scope, receive, send)
+                return
+            allowed = limit
         chunks: list[bytes] = []
         size = 0
         more = True
@@ -102,7 +121,13 @@ class RequestGuard:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > limit:
+            if size > allowed and batch and allowed < limit:
+                refused = await self.admit_large_body(scope, batch[1])
+                if refused is not None:
+                    await error_response(refused)(scope, receive, send)
+                    return
+                allowed = limit
+            if size > allowed:
                 await _drain(receive, size)
                 await error_response(self._too_large(None, limit))(scope, receive, send)
                 return

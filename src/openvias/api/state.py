@@ -10,7 +10,10 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from openvias.api.replay import SeenSignatures
+from openvias.domain.secret_box import SecretBox
 from openvias.services.identity import Principal
+from openvias.services.login_guard import LoginGuard
 from openvias.settings import Settings
 from openvias.store.direct import DirectReads
 
@@ -123,11 +126,16 @@ class AppState:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     token_cache: TokenCache
+    #: Password-login throttles and the Argon2 threads (``services/login_guard.py``).
+    login_guard: LoginGuard
     #: Opened at start-up where the database allows (see ``api/fast_reads.py``).
     direct: DirectReads | None = None
     read_cache: ResponseCache = field(default_factory=ResponseCache)
     #: ShowVideoSourceDetail answers read directly (not routed).
     direct_shows: int = 0
+    #: Opens the access-key secrets; set at start-up (``services/access_keys.py``).
+    secret_box: SecretBox | None = None
+    seen_signatures: SeenSignatures = field(default_factory=SeenSignatures)
 
 
 #: Builds a background service from the application's state (given to ``create_app``).

@@ -38,20 +38,28 @@ def fail(message: str) -> typer.Exit:
 
 
 def load_settings(data_dir: Path | None = None) -> Settings:
+    from openvias.services.data_folder import prepare_private_data_dir
+
     settings = Settings()
     if data_dir is not None:
         settings = settings.model_copy(update={"data_dir": data_dir})
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_private_data_dir(settings.data_dir)
     return settings
 
 
-async def _migrate(settings: Settings) -> None:
-    from openvias.store.db import create_engine
+async def _migrate(settings: Settings, *, check_secret_key: bool = False) -> None:
+    """Migrations; with ``check_secret_key``, also the key of the access-key secrets (made
+    on first start), so that a missing one stops ``serve`` with one line, not a traceback."""
+    from openvias.services.access_keys import prepare_secret_box
+    from openvias.store.db import create_engine, create_sessionmaker, transaction
     from openvias.store.migrate import upgrade_to_head
 
     engine = create_engine(settings.resolved_database_url)
     try:
         await upgrade_to_head(engine)
+        if check_secret_key:
+            async with transaction(create_sessionmaker(engine)) as session:
+                await prepare_secret_box(session, settings)
     finally:
         await engine.dispose()
 
@@ -84,7 +92,9 @@ def serve(
     )
     settings = load_settings(data_dir)
     try:
-        asyncio.run(_migrate(settings))
+        asyncio.run(_migrate(settings, check_secret_key=True))
+    except OpenViasError as exc:
+        raise fail(exc.message) from exc
     except Exception as exc:
         raise fail(f"cannot prepare the database: {exc}") from exc
     from openvias.services.scheduler import embedded_scheduler
@@ -97,6 +107,9 @@ def serve(
     from openvias.sinks.worker import delivery_worker
 
     background.append(delivery_worker)  # every serve process delivers alarms
+    from openvias.services.token_purge import token_purger
+
+    background.append(token_purger)
     app = create_app(settings, background)
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
 

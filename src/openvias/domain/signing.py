@@ -114,3 +114,48 @@ def payload_sha256(body: bytes) -> str:
 
 def signatures_match(expected: str, given: str) -> bool:
     return hmac.compare_digest(expected.encode(), given.encode())
+
+
+def _split_host(text: str) -> tuple[str, int | None]:
+    """``name[:port]`` or ``[v6][:port]``, lower-cased, the port None when absent; the
+    name empty when the text is not a host."""
+    text = text.strip().lower()
+    if text.startswith("["):
+        name, _, rest = text[1:].partition("]")
+        port_text = rest.removeprefix(":")
+    elif text.count(":") == 1:
+        name, _, port_text = text.partition(":")
+    else:
+        name, port_text = text, ""
+    if port_text and not port_text.isdigit():
+        return "", None
+    return name.rstrip("."), int(port_text) if port_text else None
+
+
+def host_is_ours(
+    signed_host: str,
+    *,
+    local_address: tuple[str, int] | None,
+    default_port: int,
+    public_hosts: Iterable[str] = (),
+) -> bool:
+    """Whether the signed ``Host`` names this server, so that a signature made for another
+    server cannot be replayed here: the address the request arrived on (the local socket:
+    ``127.0.0.1:8080``, or ``localhost:8080`` when that socket is a loopback one), or one
+    of ``public_hosts`` (``name`` accepts any port, ``name:port`` that port only)."""
+    name, port = _split_host(signed_host)
+    if not name:
+        return False
+    effective_port = port if port is not None else default_port
+    for entry in public_hosts:
+        wanted, wanted_port = _split_host(entry)
+        if name == wanted and (wanted_port is None or wanted_port == effective_port):
+            return True
+    if local_address is None:
+        return False
+    # A dual-stack socket reports an IPv4 client's connection as ::ffff:a.b.c.d.
+    local_ip, local_port = local_address[0].lower().removeprefix("::ffff:"), local_address[1]
+    if effective_port != local_port:
+        return False
+    loopback = local_ip.startswith("127.") or local_ip == "::1"
+    return name == local_ip or (loopback and name == "localhost")

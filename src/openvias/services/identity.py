@@ -13,10 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from openvias.domain.clock import utcnow
-from openvias.domain.ids import new_access_key, new_hex_id
+from openvias.domain.ids import new_hex_id
 from openvias.errors import Conflict, InvalidParameter, NotFound, Unauthorized
-from openvias.services.passwords import hash_password, verify_password
-from openvias.store.models import AccessKey, Domain, Grant, Project, Token, User
+from openvias.services.login_guard import LoginGuard, LoginName
+from openvias.services.passwords import hash_password
+from openvias.store.models import Domain, Grant, Project, Token, User
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 
@@ -50,6 +51,11 @@ def _check_name(kind: str, name: str) -> None:
         raise InvalidParameter(f"Invalid {kind} name: use 1-64 letters, digits or _.@-", param=kind)
 
 
+def check_password(password: str) -> None:
+    if len(password) < 8:
+        raise InvalidParameter("The password must have at least 8 characters", param="password")
+
+
 class IdentityService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -66,8 +72,7 @@ class IdentityService:
 
     async def create_user(self, domain_name: str, name: str, password: str) -> User:
         _check_name("user", name)
-        if len(password) < 8:
-            raise InvalidParameter("The password must have at least 8 characters", param="password")
+        check_password(password)
         domain = await self.ensure_domain(domain_name)
         user = User(
             id=new_hex_id(),
@@ -125,16 +130,6 @@ class IdentityService:
             self.session.add(Grant(user_id=user.id, project_id=project.id, created_at=utcnow()))
             await self.session.flush()
 
-    async def create_access_key(self, user: User) -> tuple[str, str]:
-        access, secret = new_access_key()
-        self.session.add(
-            AccessKey(
-                access=access, secret=secret, user_id=user.id, enabled=True, created_at=utcnow()
-            )
-        )
-        await self.session.flush()
-        return access, secret
-
     # -- authentication -------------------------------------------------------------
     async def issue_token(
         self,
@@ -145,10 +140,16 @@ class IdentityService:
         project_id: str | None,
         project_name: str | None,
         ttl: timedelta,
+        guard: LoginGuard,
+        client: str,
         domain_id: str | None = None,
     ) -> IssuedToken:
         """IAM password authentication; the domain is named by ``domain_id`` (preferred,
-        as IAM does) or ``domain_name``."""
+        as IAM does) or ``domain_name``. ``guard`` may refuse the name or the ``client``
+        address (429) before anything is looked up; an unknown user and a wrong password
+        fail alike (same answer, a verification against a dummy hash, one failure counted)."""
+        attempted: LoginName = (domain_id or "", domain_name or "", user_name)
+        guard.check(attempted, client)
         domain_match = Domain.id == domain_id if domain_id else Domain.name == domain_name
         row = (
             await self.session.execute(
@@ -158,10 +159,12 @@ class IdentityService:
             )
         ).first()
         user, domain = (row[0], row[1]) if row else (None, None)
-        if not verify_password(user.password_hash if user else None, password):
+        if not await guard.verify(user.password_hash if user else None, password):
+            guard.failed(attempted, client)
             raise Unauthorized("The username or password is wrong.")
         assert user is not None
         assert domain is not None
+        guard.succeeded(attempted)
         if not user.enabled:
             raise Unauthorized("The user is disabled.")
         project = await self._granted_project(user, project_id, project_name)
@@ -196,18 +199,30 @@ class IdentityService:
         return project
 
     async def principal_for_token(self, value: str) -> tuple[Principal, datetime] | None:
+        """The caller a token stands for while it is valid: not expired nor revoked, its
+        user enabled, and its project enabled and still granted to the user (Keystone ends
+        a token when any of these goes, so it is refused with 401, not 403)."""
         row = (
             await self.session.execute(
                 select(Token, User)
                 .join(User, User.id == Token.user_id)
-                .where(Token.digest == token_digest(value))
+                .join(Project, Project.id == Token.project_id)
+                .join(
+                    Grant,
+                    (Grant.user_id == Token.user_id) & (Grant.project_id == Token.project_id),
+                )
+                .where(
+                    Token.digest == token_digest(value),
+                    User.enabled.is_(True),
+                    Project.enabled.is_(True),
+                )
             )
         ).first()
         if row is None:
             return None
         token, user = row[0], row[1]
         expires_at = _aware(token.expires_at)
-        if token.revoked_at is not None or expires_at <= utcnow() or not user.enabled:
+        if token.revoked_at is not None or expires_at <= utcnow():
             return None
         return Principal(user.id, user.name, user.domain_id, token.project_id), expires_at
 
@@ -218,19 +233,6 @@ class IdentityService:
         token.revoked_at = utcnow()
         await self.session.flush()
         return True
-
-    async def access_key(self, access: str) -> tuple[str, Principal] | None:
-        row = (
-            await self.session.execute(
-                select(AccessKey, User)
-                .join(User, User.id == AccessKey.user_id)
-                .where(AccessKey.access == access)
-            )
-        ).first()
-        if row is None or not row[0].enabled or not row[1].enabled:
-            return None
-        key, user = row[0], row[1]
-        return key.secret, Principal(user.id, user.name, user.domain_id)
 
     async def may_use_project(self, principal: Principal, project_id: str) -> bool:
         if principal.token_project_id is not None:

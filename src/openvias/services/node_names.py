@@ -30,7 +30,7 @@ def stable_name(data_dir: Path, file_name: str, prefix: str) -> str:
     path = data_dir / file_name
     fd = _held.get(path)
     if fd is None:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

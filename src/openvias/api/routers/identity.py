@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from openvias.api.deps import CurrentPrincipal, Session, State
-from openvias.api.handlers import PUBLIC_ERRORS
+from openvias.api.handlers import LOGIN_ERRORS, PUBLIC_ERRORS
 from openvias.errors import NotFound
 from openvias.schemas.identity import (
     DomainRef,
@@ -35,10 +35,15 @@ def _iso(moment: datetime) -> str:
     "/v3/auth/tokens",
     status_code=201,
     response_model=TokenResponse,
-    responses={201: {"headers": {"X-Subject-Token": {"schema": {"type": "string"}}}}},
+    responses={
+        201: {"headers": {"X-Subject-Token": {"schema": {"type": "string"}}}},
+        **LOGIN_ERRORS,
+    },
     summary="Get a project-scoped token with a user name and password (IAM v3)",
 )
-async def create_token(body: TokenRequest, session: Session, state: State) -> JSONResponse:
+async def create_token(
+    body: TokenRequest, request: Request, session: Session, state: State
+) -> JSONResponse:
     user = body.auth.identity.password.user
     issued = await IdentityService(session).issue_token(
         domain_name=user.domain.name,
@@ -48,6 +53,8 @@ async def create_token(body: TokenRequest, session: Session, state: State) -> JS
         project_id=body.auth.scope.project.id,
         project_name=body.auth.scope.project.name,
         ttl=timedelta(seconds=state.settings.token_ttl_seconds),
+        guard=state.login_guard,
+        client=request.client.host if request.client else "",
     )
     domain = DomainRef(id=issued.domain.id, name=issued.domain.name)
     payload = TokenResponse(

@@ -67,12 +67,13 @@ class Token(Base):
 
 
 class AccessKey(Base):
-    """An AK/SK pair. The secret is kept because HMAC verification needs it."""
+    """An AK/SK pair. The secret is kept because HMAC verification needs it, sealed under a
+    key kept outside the database (``domain/secret_box.py``)."""
 
     __tablename__ = "access_keys"
 
     access: Mapped[str] = mapped_column(String(40), primary_key=True)
-    secret: Mapped[str] = mapped_column(String(64))
+    secret: Mapped[str] = mapped_column(String(255))
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
