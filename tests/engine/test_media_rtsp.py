@@ -14,6 +14,7 @@ import pytest
 
 from openvias.algorithms.base import Sample
 from openvias.engine.media import MediaError, MediaReader, MediaSource
+from tests.engine.address_guards import LOOPBACK_ALLOWED
 from tests.engine.conftest import Clips
 from tests.engine.media_fixtures import FPS, picture_index
 from tests.rtsp_support import RtspServer, require_rtsp_server, running_rtsp_server
@@ -37,7 +38,9 @@ def flaky_camera(clips: Clips) -> Iterator[RtspServer]:
 
 def reader_for(server: RtspServer, transport: str, read_timeout: float = 10.0) -> MediaReader:
     source = MediaSource.from_url(server.url("cam"), rtsp_transport=transport)
-    return MediaReader(source, interval=1.0, read_timeout=read_timeout)
+    return MediaReader(
+        source, interval=1.0, read_timeout=read_timeout, address_guard=LOOPBACK_ALLOWED
+    )
 
 
 def first_samples(reader: MediaReader, count: int) -> list[Sample]:

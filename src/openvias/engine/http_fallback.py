@@ -6,6 +6,12 @@ data; FFmpeg has to seek back and forth to play it, and a server without range s
 error". The only way to read such a file is to have all of it, so ``MediaReader`` falls
 back on :func:`fetch_to_temp_file`, capped at ``limit_bytes``.
 
+The copy gets a neutral name (no extension taken from the URL) and is opened as a local
+file with playlists and concat lists refused (:mod:`openvias.engine.media_inputs`): what a
+remote server answers is data, never a list of other files to open. With the address
+policy on, the download goes through the reader's guard proxy, which checks the host and
+every redirect.
+
 The download runs on a helper thread so that ``MediaReader.close()`` from another thread
 returns at once; the helper notices at its next chunk (or its socket timeout) and removes
 its partial file.
@@ -21,7 +27,7 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import BinaryIO, Final
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -42,13 +48,16 @@ def fetch_to_temp_file(
     limit_bytes: int,
     timeout: float,
     cancelled: Callable[[], bool],
+    proxy_url: str | None = None,
 ) -> Path | None:
     """The path of a temporary copy of ``url`` (the caller deletes it); None if cancelled.
+
+    ``proxy_url`` (the address guard's proxy) carries the request and its redirects.
 
     Raises :class:`MediaError`: ``unsupported`` past ``limit_bytes``, or what the HTTP
     failure means (``not_found``, ``unreachable``, ``timeout``, ``disconnected``).
     """
-    fetch = _Fetch(url, where=where, limit_bytes=limit_bytes, timeout=timeout)
+    fetch = _Fetch(url, where=where, limit_bytes=limit_bytes, timeout=timeout, proxy=proxy_url)
     threading.Thread(target=fetch.run, name="openvias-media-download", daemon=True).start()
     while not fetch.done.wait(_POLL_S):
         if cancelled():
@@ -60,8 +69,11 @@ def fetch_to_temp_file(
 
 
 class _Fetch:
-    def __init__(self, url: str, *, where: str, limit_bytes: int, timeout: float) -> None:
+    def __init__(
+        self, url: str, *, where: str, limit_bytes: int, timeout: float, proxy: str | None
+    ) -> None:
         self.url = url
+        self.proxy = proxy
         self.where = where
         self.limit_bytes = limit_bytes
         self.timeout = timeout
@@ -71,8 +83,7 @@ class _Fetch:
         self.error: MediaError | None = None
 
     def run(self) -> None:
-        suffix = PurePosixPath(unquote(urlsplit(self.url).path)).suffix[:16]
-        handle, name = tempfile.mkstemp(prefix="openvias-download-", suffix=suffix)
+        handle, name = tempfile.mkstemp(prefix="openvias-download-")
         try:
             with os.fdopen(handle, "wb") as out:
                 self._copy_into(out)
@@ -86,7 +97,9 @@ class _Fetch:
             self.done.set()
 
     def _copy_into(self, out: BinaryIO) -> None:
-        with urllib.request.urlopen(_request(self.url), timeout=self.timeout) as response:
+        proxies = {"http": self.proxy, "https": self.proxy} if self.proxy else None
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler(proxies))
+        with opener.open(_request(self.url), timeout=self.timeout) as response:
             length = response.headers.get("Content-Length")
             if length is not None and length.isdigit() and int(length) > self.limit_bytes:
                 raise self._too_large()

@@ -56,5 +56,7 @@ async def build_job(
         epoch=lease.epoch,
         start_at=0.0 if located.source.live else lease.position_ms / 1000,
         output=dict(effective.output or {}),
+        allow_private_targets=settings.allow_private_targets,
+        operator_configured=located.source.operator_configured,
     )
     return BuiltJob(job, effective.updated_at, schedule=effective.schedule)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from openvias.domain.object_storage import addressing_style
+from openvias.domain.object_storage import addressing_style, object_key_problem
 from openvias.domain.video_sources import PULLABLE_TYPES
 from openvias.engine.media import MediaSource
 from openvias.settings import Settings
@@ -59,8 +59,14 @@ def resolve_address(address: str, settings: Settings) -> MediaSource:
     parts = urlsplit(address)
     scheme = parts.scheme.lower()
     if scheme == "obs":
+        key = parts.path.lstrip("/")
+        problem = object_key_problem(key)
+        if problem is not None:  # stored by a release that accepted it
+            raise NotPullable(f"{address} cannot be read: {problem}")
         return MediaSource(
-            url=presign_obs(parts.netloc, parts.path.lstrip("/"), settings), live=False
+            url=presign_obs(parts.netloc, key, settings),
+            live=False,
+            operator_configured=True,
         )
     if scheme in ("", "file"):
         path = Path(unquote(parts.path) if scheme == "file" else address)

@@ -37,16 +37,35 @@ from av.video.stream import VideoStream
 
 from openvias.algorithms.base import Sample
 from openvias.engine import media_interrupt
+from openvias.engine.address_guard import (
+    AddressGuard,
+    AddressRefused,
+    Unresolvable,
+    pinned_url,
+)
+from openvias.engine.guard_proxy import GuardProxy
 from openvias.engine.http_fallback import fetch_to_temp_file
 from openvias.engine.media_errors import MediaError, media_error, redact_url, stream_ended
+from openvias.engine.media_inputs import input_options
 from openvias.engine.media_packets import PacketReader
 from openvias.engine.sampling import FULL, BurstSampler
 
-__all__ = ["DEFAULT_DOWNLOAD_LIMIT", "MediaError", "MediaReader", "MediaSource"]
+__all__ = [
+    "DEFAULT_DOWNLOAD_LIMIT",
+    "VIDEO_SOURCE_GUARD",
+    "MediaError",
+    "MediaReader",
+    "MediaSource",
+]
 
 LIVE_SCHEMES: Final = frozenset({"rtsp", "rtsps", "rtmp", "rtmps", "rtmpt", "srt", "udp", "rtp"})
 NETWORK_SCHEMES: Final = LIVE_SCHEMES | {"http", "https"}
 DEFAULT_DOWNLOAD_LIMIT: Final = 1 << 30
+#: The video-source address policy (``OPENVIAS_ALLOW_PRIVATE_TARGETS`` unset).
+VIDEO_SOURCE_GUARD: Final = AddressGuard()
+#: Schemes whose connection can be pinned to the checked address by writing it in the URL
+#: (no TLS server name to keep).
+_PINNABLE: Final = frozenset({"rtsp", "rtmp"})
 #: A file's first key frames are read ahead (no decoding) to know at once whether key frames
 #: alone can serve the interval; reading stops at this many key frames or bytes.
 _LOOKAHEAD_KEYFRAMES: Final = 3
@@ -56,11 +75,14 @@ _LOOKAHEAD_BYTES: Final = 16 << 20
 @dataclass(frozen=True, slots=True)
 class MediaSource:
     """Where a video comes from: a local path, ``file://``, ``http(s)://`` (a file or an
-    HLS ``.m3u8``), ``rtsp(s)://`` or ``rtmp://``. ``live`` sources never end normally."""
+    HLS ``.m3u8``), ``rtsp(s)://`` or ``rtmp://``. ``live`` sources never end normally.
+    ``operator_configured`` addresses (the presigned URLs of ``OPENVIAS_OBS_ENDPOINT``) are
+    not subject to the video-source address policy."""
 
     url: str
     live: bool
     rtsp_transport: str = "tcp"
+    operator_configured: bool = False
 
     def __post_init__(self) -> None:
         if self.rtsp_transport not in ("tcp", "udp"):
@@ -98,6 +120,8 @@ class MediaReader:
     ``max_download_bytes`` caps the download of an HTTP file that cannot be streamed
     (``downloaded`` tells whether that happened); ``prefer_keyframes=False`` forces full
     decoding (for comparisons). ``live`` is the source's, or True for a live HLS playlist.
+    ``address_guard`` is the video-source address policy checked on every network
+    connection (None when ``OPENVIAS_ALLOW_PRIVATE_TARGETS`` allows every address).
     ``analysis_side`` delivers frames scaled down to that longer side while converting
     them (``Sample.source_size`` and ``Sample.full_key`` keep the source resolution).
     """
@@ -114,6 +138,7 @@ class MediaReader:
         max_download_bytes: int = DEFAULT_DOWNLOAD_LIMIT,
         prefer_keyframes: bool = True,
         analysis_side: int | None = None,
+        address_guard: AddressGuard | None = VIDEO_SOURCE_GUARD,
     ) -> None:
         if interval <= 0 or burst < 1 or start_at < 0:
             raise ValueError("interval must be > 0, burst >= 1 and start_at >= 0")
@@ -128,6 +153,7 @@ class MediaReader:
         self.max_download_bytes = max_download_bytes
         self.analysis_side = analysis_side
         self.prefer_keyframes = prefer_keyframes
+        self.address_guard = None if source.operator_configured else address_guard
         self.live = source.live
         self.duration: float | None = None
         self.width = 0
@@ -143,6 +169,7 @@ class MediaReader:
         self._packets: PacketReader | None = None
         self._sampler: BurstSampler | None = None
         self._temp_file: Path | None = None
+        self._proxy: GuardProxy | None = None
         media_interrupt.install()
 
     def __enter__(self) -> MediaReader:
@@ -223,29 +250,74 @@ class MediaReader:
         if source.scheme not in NETWORK_SCHEMES and source.scheme not in ("", "file"):
             message = f"{where}: {source.scheme}:// sources are not supported."
             raise MediaError("unsupported", message, transient=False)
-        target = self._local_path() if source.scheme in ("", "file") else source.url
+        network = source.scheme not in ("", "file")
+        target = self._checked_url() if network else self._local_path()
         try:
-            self._open_container(target, network=target == source.url)
+            self._open_container(target, network=network)
         except av.FFmpegError as error:
             self._release_container()
             if self._closed:
                 return
+            self._raise_if_refused()
             if not self._download_may_help(error):
-                network = target == source.url
-                raise media_error(
-                    error, where, live=self.live, network=network, opening=True
-                ) from error
+                raise self._explain(error, network=network) from error
             self._open_downloaded()
+
+    def _checked_url(self) -> str:
+        """The URL to open, after the address policy accepted its host (pinned if possible).
+
+        HTTP(S) connections, redirects and HLS segments included, go through a
+        :class:`GuardProxy` that checks each of them.
+        """
+        url = self.source.url
+        guard = self.address_guard
+        if guard is None:
+            return url
+        parts = urlsplit(url)
+        try:
+            addresses = guard.check_url(parts)
+        except AddressRefused as refused:
+            raise MediaError("refused", str(refused), transient=False) from None
+        except Unresolvable:
+            message = f"Cannot connect to {self.source.display_name} (its host does not resolve)."
+            raise MediaError("unreachable", message, transient=True) from None
+        if parts.scheme in ("http", "https"):
+            self._proxy = GuardProxy(guard, connect_timeout=self.open_timeout)
+            return url
+        if parts.scheme in _PINNABLE:
+            return pinned_url(url, addresses)
+        return url
+
+    def _raise_if_refused(self) -> None:
+        """The policy's refusal instead of FFmpeg's error when the guard refused a hop."""
+        refusal = self._proxy.refusal if self._proxy is not None else None
+        if refusal is not None:
+            raise MediaError("refused", refusal, transient=False)
+
+    def _explain(self, error: av.FFmpegError, *, network: bool) -> MediaError:
+        where = self.source.display_name
+        if isinstance(error, av.error.ArgumentError) and not network:
+            message = (
+                f"{where} is a playlist or a list of other files, which is only read from "
+                "http(s) HLS addresses, never from a local file or a download."
+            )
+            return MediaError("unsupported", message, transient=False)
+        return media_error(error, where, live=self.live, network=network, opening=True)
 
     def _open_downloaded(self) -> None:
         where = self.source.display_name
-        path = fetch_to_temp_file(
-            self.source.url,
-            where=where,
-            limit_bytes=self.max_download_bytes,
-            timeout=self.read_timeout,
-            cancelled=lambda: self._closed,
-        )
+        try:
+            path = fetch_to_temp_file(
+                self.source.url,
+                where=where,
+                limit_bytes=self.max_download_bytes,
+                timeout=self.read_timeout,
+                cancelled=lambda: self._closed,
+                proxy_url=self._proxy.url if self._proxy is not None else None,
+            )
+        except MediaError:
+            self._raise_if_refused()
+            raise
         if path is None:
             return
         self._temp_file = path
@@ -253,19 +325,25 @@ class MediaReader:
         try:
             self._open_container(str(path), network=False)
         except av.FFmpegError as error:
-            raise media_error(error, where, live=False, network=False, opening=True) from error
+            raise self._explain(error, network=False) from error
 
     def _open_container(self, target: str, *, network: bool) -> None:
-        options: dict[str, str] = {}
+        options = input_options(
+            self.source.scheme,
+            hls=self.source.is_hls,
+            local=not network,
+            proxy_url=self._proxy.url if self._proxy is not None else None,
+        )
         timeouts: tuple[float, float] | None = None
         if network:
             timeouts = (self.open_timeout, self.read_timeout)
             micros = str(int(self.read_timeout * 1_000_000))
             if self.source.scheme in ("rtsp", "rtsps"):
-                options = {"rtsp_transport": self.source.rtsp_transport, "timeout": micros}
+                options["rtsp_transport"] = self.source.rtsp_transport
+                options["timeout"] = micros
                 options["allowed_media_types"] = "video"
             else:
-                options = {"rw_timeout": micros}
+                options["rw_timeout"] = micros
         container = av.open(target, mode="r", options=options, timeout=timeouts)
         self._container = container
         if not container.streams.video:
@@ -329,6 +407,7 @@ class MediaReader:
         except av.FFmpegError as error:
             if self._closed:
                 return
+            self._raise_if_refused()
             network = self.source.scheme in NETWORK_SCHEMES and not self.downloaded
             raise media_error(
                 error, where, live=self.live, network=network, opening=False
@@ -377,8 +456,11 @@ class MediaReader:
         self._release_container()
         with self._lock:
             temp_file, self._temp_file = self._temp_file, None
+            proxy, self._proxy = self._proxy, None
         if temp_file is not None:
             temp_file.unlink(missing_ok=True)
+        if proxy is not None:
+            proxy.close()
 
 
 def _scheme(url: str) -> str:

@@ -12,7 +12,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import av
 
-Reason = Literal["not_found", "unreachable", "timeout", "disconnected", "unsupported", "corrupt"]
+Reason = Literal[
+    "not_found", "unreachable", "timeout", "disconnected", "unsupported", "corrupt", "refused"
+]
 
 _NOT_FOUND: Final = (av.error.FileNotFoundError, av.error.HTTPNotFoundError)
 _DENIED: Final = (
@@ -46,7 +48,8 @@ class MediaError(Exception):
     """A video source that cannot be read (now, or at all).
 
     ``reason`` is one of ``not_found``, ``unreachable``, ``timeout``, ``disconnected``,
-    ``unsupported``, ``corrupt``; ``message`` is one sentence for people, free of
+    ``unsupported``, ``corrupt``, ``refused`` (by the video-source address policy);
+    ``message`` is one sentence for people, free of
     credentials; ``transient`` says whether opening the source again later may work.
     """
 

@@ -8,7 +8,8 @@ connects through :class:`GuardedBackend`, which
 - resolves the host itself (``loop.getaddrinfo``, asynchronous),
 - refuses the connection when **any** of the addresses is not a public unicast one
   (loopback, private, link-local, multicast, reserved, unspecified, shared/CGNAT,
-  documentation ranges, IPv4-mapped forms of these: :func:`refusal`), and
+  documentation ranges, IPv4-mapped and 6to4 forms of these: :func:`refusal`, the
+  ``public_only`` policy of :mod:`openvias.domain.network_policy`), and
 - connects to an address it has just checked, so a DNS answer that changes between the
   check and the connection (DNS rebinding) cannot slip a private address in. The TLS
   server name and the ``Host`` header stay the URL's host (httpcore takes them from the
@@ -23,13 +24,12 @@ connection error (retried: DNS failures are often transient).
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import socket
 from collections.abc import Iterable
 
 import httpcore
 
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+from openvias.domain.network_policy import Address, first_refused, public_only
 
 
 class TargetRefused(Exception):
@@ -38,37 +38,20 @@ class TargetRefused(Exception):
 
 def refusal(address: Address) -> str | None:
     """Why ``address`` may not be connected to, or None when it is a public unicast one."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return refusal(address.ipv4_mapped)
-    for kind, flag in (
-        ("unspecified", address.is_unspecified),
-        ("loopback", address.is_loopback),
-        ("link-local", address.is_link_local),
-        ("multicast", address.is_multicast),
-        ("reserved", address.is_reserved),
-        ("private", address.is_private),
-    ):
-        if flag:
-            return f"a {kind} address"
-    if not address.is_global:
-        return "not a public address"
-    return None
+    return public_only(address)
 
 
 def check_addresses(host: str, addresses: Iterable[str]) -> list[str]:
     """The addresses, in order, when all are allowed; TargetRefused otherwise."""
-    checked: list[str] = []
-    for text in addresses:
-        address = ipaddress.ip_address(text.split("%", 1)[0])
-        why = refusal(address)
-        if why is not None:
-            raise TargetRefused(
-                f"refused: {host} resolves to {address}, {why} (set "
-                "OPENVIAS_ALLOW_PRIVATE_TARGETS=true to allow private targets)"
-            )
-        if text not in checked:
-            checked.append(text)
-    return checked
+    addresses = list(addresses)
+    refused = first_refused(addresses, public_only)
+    if refused is not None:
+        address, why = refused
+        raise TargetRefused(
+            f"refused: {host} resolves to {address}, {why} (set "
+            "OPENVIAS_ALLOW_PRIVATE_TARGETS=true to allow private targets)"
+        )
+    return list(dict.fromkeys(addresses))
 
 
 async def resolve(host: str, port: int, seconds: float | None) -> list[str]:
