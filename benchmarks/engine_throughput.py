@@ -90,6 +90,7 @@ from engine_bench.common import (
     TARGET_P95_S,
     TARGET_RATIO,
     TARGET_STREAMS,
+    fire_probe,
     ms,
     verdict,
 )
@@ -159,9 +160,10 @@ def main() -> int:
             elif not phases:
                 print("\n2. Live streams skipped: the live clip raised no fire alarm")
             else:
-                print_live_header(args.window, args.settle)
+                probe = fire_probe(phases)
+                print_live_header(args.window, args.settle, probe)
                 live = measure_live(
-                    paths[LIVE_CLIP], phases, steps, args.window, args.settle, folder
+                    paths[LIVE_CLIP], probe, steps, args.window, args.settle, folder
                 )
     print_summary(files if not args.skip_files else [], live)
     print(f"\n(total {time.monotonic() - started:.0f} s)")

@@ -13,12 +13,10 @@ from dataclasses import dataclass, field
 from tests.support import Server
 
 from engine_bench.common import (
-    CYCLE_S,
-    CYCLES,
     LAG_GROWTH_S,
     MAX_LAG_S,
-    STATE_FIRE,
     TARGET_P95_S,
+    LiveProbe,
     percentile,
 )
 from engine_bench.cpu import CpuShare
@@ -30,10 +28,10 @@ class StoredAlarm:
     task_id: str
     media_ms: int
     created_at: int
-    fire: bool
+    on_probe: bool  #: one of the alarms the probe expects on known pictures
 
 
-def read_alarms(server: Server) -> list[StoredAlarm]:
+def read_alarms(server: Server, probe: LiveProbe) -> list[StoredAlarm]:
     """Every alarm in the server's database, read-only (SQLite WAL allows it meanwhile)."""
     uri = f"file:{server.data_dir / 'openvias.db'}?mode=ro"
     with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=10)) as db:
@@ -41,8 +39,8 @@ def read_alarms(server: Server) -> list[StoredAlarm]:
     alarms = []
     for task_id, media_ms, created_at, data in rows:
         event_set = json.loads(data).get("event_set", []) if data else []
-        fire = any(int(item.get("state", 0)) == STATE_FIRE for item in event_set)
-        alarms.append(StoredAlarm(str(task_id), int(media_ms), int(created_at), fire))
+        on_probe = probe.matches(event_set)
+        alarms.append(StoredAlarm(str(task_id), int(media_ms), int(created_at), on_probe))
     return alarms
 
 
@@ -115,13 +113,13 @@ class LiveStep:
         return not self.misses()
 
 
-def alarm_pictures(phases: Sequence[float], until_s: float) -> list[float]:
+def alarm_pictures(probe: LiveProbe, until_s: float) -> list[float]:
     """Clip seconds (from a stream's start) of the pictures that raise alarms, in order."""
-    lap = CYCLES * CYCLE_S
+    lap = probe.lap_s
     out: list[float] = []
     k = 0
     while k * lap <= until_s + lap:
-        out.extend(k * lap + phase for phase in phases)
+        out.extend(k * lap + phase for phase in probe.phases)
         k += 1
     return sorted(out)
 
@@ -142,17 +140,17 @@ class Attributed:
 
 
 def attribute(
-    alarms: Sequence[StoredAlarm], play: float, phases: Sequence[float], until: float
+    alarms: Sequence[StoredAlarm], play: float, probe: LiveProbe, until: float
 ) -> list[Attributed]:
-    """One stream's fire alarms since its ``play``, each with the picture it was raised on.
+    """One stream's probe alarms since its ``play``, each with the picture it was raised on.
 
     The n-th alarm is the n-th alarm picture (a lost alarm or a lag over one cycle shows
     as a mismatch with the picture the timing says: the latest that went out before the
     analysis, with 0.5 s of slack for clock granularity)."""
-    pictures = alarm_pictures(phases, until - play)
-    fire = sorted((a for a in alarms if a.fire and a.media_ms / 1000 >= play), key=_media)
+    pictures = alarm_pictures(probe, until - play)
+    probed = sorted((a for a in alarms if a.on_probe and a.media_ms / 1000 >= play), key=_media)
     out = []
-    for index, alarm in enumerate(fire):
+    for index, alarm in enumerate(probed):
         analysed = alarm.media_ms / 1000
         by_timing = sum(1 for p in pictures if play + p <= analysed + 0.5) - 1
         picture_at = play + pictures[index] if index < len(pictures) else math.nan
@@ -168,7 +166,7 @@ def check_streams(
     tasks: dict[str, str],
     alarms: Sequence[StoredAlarm],
     plays: dict[str, list[float]],
-    phases: Sequence[float],
+    probe: LiveProbe,
     window: tuple[float, float],
     states: dict[str, str],
 ) -> tuple[list[StreamCheck], list[float], list[float], list[float]]:
@@ -188,10 +186,10 @@ def check_streams(
         play = starts[-1]
         mine = [a for a in alarms if a.task_id == task_id and a.media_ms / 1000 >= play]
         check.expected = sum(
-            1 for p in alarm_pictures(phases, end - play) if start <= play + p <= end
+            1 for p in alarm_pictures(probe, end - play) if start <= play + p <= end
         )
-        check.extra = sum(1 for a in mine if not a.fire)
-        for item in attribute(mine, play, phases, end):
+        check.extra = sum(1 for a in mine if not a.on_probe)
+        for item in attribute(mine, play, probe, end):
             in_window = start <= item.picture_at <= end
             if item.mismatched and (in_window or start <= item.alarm.media_ms / 1000 <= end):
                 check.mismatched += 1
@@ -205,11 +203,9 @@ def check_streams(
     return checks, frame_to_stored, camera_to_analysed, analysed_to_stored
 
 
-def unsettled(
-    tasks: dict[str, str], server: Server, rig: RtspRig, phases: Sequence[float]
-) -> list[str]:
+def unsettled(tasks: dict[str, str], server: Server, rig: RtspRig, probe: LiveProbe) -> list[str]:
     """Streams without an alarm yet, or whose latest alarm came MAX_LAG_S or more late."""
-    alarms = read_alarms(server)
+    alarms = read_alarms(server, probe)
     plays = rig.plays()
     now = time.time()
     behind = []
@@ -219,7 +215,7 @@ def unsettled(
             behind.append(name)
             continue
         mine = [a for a in alarms if a.task_id == task_id]
-        items = attribute(mine, starts[-1], phases, now)
+        items = attribute(mine, starts[-1], probe, now)
         if not items or items[-1].mismatched or not items[-1].lag < MAX_LAG_S:
             behind.append(name)
     return behind

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 # -- what is measured ---------------------------------------------------------------------
@@ -32,6 +33,30 @@ LATE_GRACE_S = 3.0  #: wait after a window for its last alarms to be stored
 MAX_SETTLE_S = 40.0  #: longest wait for new streams to catch up before a window
 
 CORES = os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class LiveProbe:
+    """What part 2 runs and checks: one task of ``service`` per looped camera, and the
+    alarms (``matches`` on their ``event_set``) that fall on known pictures of the clip,
+    ``phases`` seconds into every ``lap_s`` lap: their lateness is the stream's lag."""
+
+    service: str
+    common: dict[str, Any]
+    label: str  #: e.g. "1080p25", for the printouts
+    lap_s: float
+    phases: tuple[float, ...]
+    matches: Callable[[list[dict[str, Any]]], bool]
+    commercial: bool = False  #: its tasks need a resource order
+
+
+def is_fire(event_set: list[dict[str, Any]]) -> bool:
+    return any(int(item.get("state", 0)) == STATE_FIRE for item in event_set)
+
+
+def fire_probe(phases: Sequence[float]) -> LiveProbe:
+    """Smoke and fire on the synthetic 1080p clip: one fire alarm per cycle."""
+    return LiveProbe(SERVICE, COMMON, "1080p25", CYCLES * CYCLE_S, tuple(phases), is_fire)
 
 
 def percentile(values: Sequence[float], q: float) -> float:

@@ -16,7 +16,7 @@ from typing import Any, TypeVar, cast
 
 from engine_bench.clips import ClipSpec, bitrate_kbps
 from engine_bench.common import COMMON, CYCLE_S, CYCLES, FPS, SERVICE
-from openvias.algorithms.base import Algorithm, Detection, Frame, Sample
+from openvias.algorithms.base import Algorithm, Detection, Frame, Message, Sample
 from openvias.algorithms.registry import SMOKE_FIRE, AlgorithmPlugin, AlgorithmRegistry
 from openvias.domain.alarms import Alarm
 from openvias.domain.algorithm_configs import CommonConfig
@@ -92,7 +92,7 @@ class TimedAlgorithm:
     def reset(self) -> None:
         self.inner.reset()
 
-    def process(self, sample: Sample) -> list[Detection]:
+    def process(self, sample: Sample) -> list[Detection] | list[Message]:
         with self.timers.part("detect"):
             return self.inner.process(sample)
 

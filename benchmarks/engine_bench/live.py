@@ -11,15 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from tests.api.test_task_orders import create_order
 from tests.support import Server, running_server
 
 from engine_bench.alarms import LiveStep, check_streams, read_alarms, unsettled
 from engine_bench.common import (
-    COMMON,
     CORES,
     LATE_GRACE_S,
     MAX_SETTLE_S,
-    SERVICE,
+    LiveProbe,
     ms,
     percentile,
     verdict,
@@ -31,16 +31,19 @@ from engine_bench.rtsp import RtspRig
 class Api:
     """The few API calls the live benchmark makes (no schema checks: they would cost CPU)."""
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: Server, probe: LiveProbe, tasks: int) -> None:
         self.client = server.client()
         self.base = f"/v2/{server.project_id}"
+        self.order = None
+        if probe.commercial:
+            self.order = create_order(server, server.project_id, probe.service, tasks)
 
     def _ok(self, response: httpx.Response) -> Any:
         if response.status_code != 200:
             raise RuntimeError(f"{response.request.url}: {response.status_code} {response.text}")
         return response.json()
 
-    def live_task(self, url: str, name: str) -> str:
+    def live_task(self, url: str, name: str, probe: LiveProbe) -> str:
         tag = uuid.uuid4().hex[:8]
         source = {
             "access_type": "cloud",
@@ -59,10 +62,13 @@ class Api:
             "name": f"bench-{name}-{tag}",
             "input": {"type": "video_source", "data": [{"video_source_id": source_id}]},
             "output": {"event_center": True},
-            "config": {"common": COMMON},
+            "config": {"common": probe.common},
             "service_version": "3.0",
         }
-        body = self._ok(self.client.post(f"{self.base}/services/{SERVICE}/tasks", json=task))
+        if self.order is not None:
+            task["resource_order_id"] = self.order
+        path = f"{self.base}/services/{probe.service}/tasks"
+        body = self._ok(self.client.post(path, json=task))
         return str(body["tasks"][0]["id"])
 
     def states(self, task_ids: Sequence[str]) -> dict[str, str]:
@@ -86,7 +92,7 @@ def wait_running(api: Api, task_ids: Sequence[str], timeout: float) -> dict[str,
 
 def measure_live(
     clip: Path,
-    phases: Sequence[float],
+    probe: LiveProbe,
     steps: Sequence[int],
     window_s: float,
     settle_s: float,
@@ -97,14 +103,16 @@ def measure_live(
     rig.start()
     try:
         slots = str(max(steps))
-        with running_server("sqlite", OPENVIAS_ENGINE_SLOTS=slots) as server:
-            api = Api(server)
+        # The cameras are on loopback, which the video-source address policy refuses.
+        private = {"OPENVIAS_ALLOW_PRIVATE_TARGETS": "true"}
+        with running_server("sqlite", OPENVIAS_ENGINE_SLOTS=slots, **private) as server:
+            api = Api(server, probe, max(steps))
             try:
                 tasks: dict[str, str] = {}
                 for n in steps:
                     while len(tasks) < n:
                         name = rig.names[len(tasks)]
-                        tasks[api.live_task(rig.url(name), name)] = name
+                        tasks[api.live_task(rig.url(name), name, probe)] = name
                     states = wait_running(api, list(tasks), timeout=30 + 3 * n)
                     if sum(s == "RUNNING" for s in states.values()) < n:
                         print(
@@ -115,7 +123,7 @@ def measure_live(
                     settle_start = time.monotonic()
                     time.sleep(settle_s)
                     while (
-                        unsettled(tasks, server, rig, phases)
+                        unsettled(tasks, server, rig, probe)
                         and time.monotonic() - settle_start < MAX_SETTLE_S
                     ):
                         time.sleep(2.0)
@@ -128,9 +136,9 @@ def measure_live(
                     load = os.getloadavg()
                     time.sleep(LATE_GRACE_S)
                     states = api.states(list(tasks))
-                    alarms = read_alarms(server)
+                    alarms = read_alarms(server, probe)
                     checks, total, lag, store = check_streams(
-                        tasks, alarms, rig.plays(), phases, (start, end), states
+                        tasks, alarms, rig.plays(), probe, (start, end), states
                     )
                     step = LiveStep(
                         n=n,
@@ -156,9 +164,10 @@ def measure_live(
     return results
 
 
-def print_live_header(window_s: float, settle_s: float) -> None:
+def print_live_header(window_s: float, settle_s: float, probe: LiveProbe) -> None:
     print(
-        f"\n2. Live 1080p25 RTSP streams through openvias serve (SQLite), interval 1; "
+        f"\n2. Live {probe.label} RTSP streams of {probe.service} through openvias serve "
+        f"(SQLite); "
         f"{window_s:.0f} s windows after >= {settle_s:.0f} s of settling (until every stream"
         f" caught up, at most {MAX_SETTLE_S:.0f} s)"
     )

@@ -193,6 +193,27 @@ def test_storing_an_alarm_twice_keeps_the_first(seeded: Seeded) -> None:
     assert UPPER_UUID.match(first.message_id)
 
 
+def test_count_messages_keep_their_extra_data(seeded: Seeded) -> None:
+    """A flow-count message carries ``data.interval`` next to ``event_set`` (as the webhook,
+    DIS and OBS deliver it); the event center shows it too, listed and shown."""
+    pid = seeded.server.project_id
+    task = unique("tf").replace("-", "")
+    counts = alarm(
+        pid, task, 4_000,
+        service_name="c-flowcount-cloud", event_type=131073, jpeg=b"",
+        event_set=[{"line": [[0, 1], [2, 3]], "line_id": "L1", "side1_count": 2,
+                    "side2_count": 0, "side1_name": "in", "side2_name": "out"}],
+        data_extra={"interval": 2, "openvias_note": {"k": [1]}},
+    )  # fmt: skip
+    assert seed(seeded.server, (counts, CREATED + 20)) == [True]
+    listed = seeded.get(task_id=task)["events"]
+    assert [e["data"] for e in listed] == [
+        {"interval": 2, "openvias_note": {"k": [1]}, "event_set": counts.event_set}
+    ]
+    assert listed == [wire(counts, CREATED + 20, image=False)]
+    assert seeded.get(f"/{counts.message_id}") == wire(counts, CREATED + 20, image=True)
+
+
 def test_other_projects_see_nothing(server: Server, seeded: Seeded) -> None:
     stored, _ = seeded.alarms[0]
     with server.client() as client:  # the default project

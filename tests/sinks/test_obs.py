@@ -8,6 +8,7 @@ import asyncio
 import json
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -89,6 +90,23 @@ async def test_an_alarm_becomes_a_json_and_a_jpeg_object(sink: ObsSink, s3: Any)
     ]
     assert document.pop("image") == f"{stem}.jpg"
     assert document == expected
+
+
+async def test_a_count_report_without_an_image_writes_only_its_json(sink: ObsSink, s3: Any) -> None:
+    counts = {"region_id": "", "count": 3}
+    alarm = replace(
+        make_alarm(timestamp=LATE_EVENING, jpeg=b""),
+        service_name="c-flowcount-cloud",
+        event_type=131074,
+        event_set=[counts],
+        data_extra={"interval": 2},
+    )
+    assert (await sink.deliver(alarm, {"bucket": "alarms", "path": "counts"})).delivered
+    stem = f"counts/{TASK}/2026/03/01/{alarm.message_id}"
+    assert keys_under(s3, "alarms", "counts/") == [f"{stem}.json"]
+    document = json.loads(s3.get_object(Bucket="alarms", Key=f"{stem}.json")["Body"].read())
+    assert document["data"] == {"interval": 2, "event_set": [counts]}
+    assert "image" not in document
 
 
 async def test_an_empty_path_puts_the_task_folder_at_the_top(sink: ObsSink, s3: Any) -> None:

@@ -11,7 +11,9 @@ samples (and, when nothing changes at all, on single-frame cues).
 ``process`` returns *alarms*, not per-frame detections: an algorithm confirms a target over
 several samples before it reports it and then stays quiet for that target until it has gone
 (one alarm per onset). The engine turns every returned :class:`Detection` list into one alarm
-event; an empty list means "nothing to report now".
+event; an empty list means "nothing to report now". Algorithms whose events carry more than a
+state and a box (intrusion), or that report periodically (flow counts), return
+:class:`Message` values instead: one output message each, with the ``event_set`` they wrote.
 
 This module imports nothing of openvias but the domain, and nothing from the engine.
 """
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,6 +33,14 @@ Frame = NDArray[np.uint8]
 #: VIAS ``state`` values of the smoke-and-fire service (event_type 393216).
 STATE_FIRE = 1
 STATE_SMOKE = 2
+
+
+class AlgorithmUnavailable(Exception):
+    """The algorithm cannot start here (e.g. its model file is missing or corrupt).
+
+    Raised by a plugin's factory, i.e. at task start; the engine fails the task with the
+    message instead of retrying it.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,12 +121,43 @@ class Detection:
         return (self.x + self.w / 2, self.y + self.h / 2)
 
 
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A labelled box to draw on a message's image (e.g. a track and its id), source pixels."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One output message whose ``data`` the algorithm writes itself.
+
+    For services whose events are richer than ``state`` + box (intrusion: positions,
+    category, detection id) or that report periodically (flow counts). ``event_set`` and
+    ``data`` (extra keys of the envelope's ``data`` next to ``event_set``, e.g.
+    ``interval``) are JSON values; ``event_type`` None = the service's alarm event type;
+    ``marks`` are drawn on the image when ``render_result_sw`` is on; ``image`` False =
+    no image at all (periodic reports: ``image_base64`` is then empty).
+    """
+
+    event_set: tuple[dict[str, Any], ...]
+    event_type: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    marks: tuple[Mark, ...] = ()
+    image: bool = True
+
+
 @runtime_checkable
 class Algorithm(Protocol):
     """An analysis algorithm: one instance per video stream, called from one thread.
 
     - ``process(sample)`` is called once per sample, in stream order. It returns the targets
-      of an alarm that starts at this sample, or ``[]``. It must not keep references to the
+      of an alarm that starts at this sample (one alarm), or :class:`Message` values (one
+      output message each), or ``[]``. It must not keep references to the
       sample's frames beyond what it needs (it may keep downscaled copies).
     - ``reset()`` forgets all history (background, confirmation, cooldown); the engine calls
       it when the stream restarts or jumps (reconnect, seek, resolution change), so that
@@ -126,4 +167,15 @@ class Algorithm(Protocol):
 
     def reset(self) -> None: ...
 
-    def process(self, sample: Sample) -> list[Detection]: ...
+    def process(self, sample: Sample) -> list[Detection] | list[Message]: ...
+
+
+@runtime_checkable
+class Finishing(Protocol):
+    """An algorithm that holds something back until the end of a file (e.g. the counts of
+    a reporting interval the file ended in). The engine calls ``finish(end_s)`` once when a
+    file (never a live stream) has been read to its end, ``end_s`` being the file's end on
+    the samples' clock; the messages it returns are output like ``process``'s, without an
+    image."""
+
+    def finish(self, end_s: float) -> list[Message]: ...

@@ -21,8 +21,16 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from openvias.algorithms.base import Algorithm
+from openvias.algorithms.detector import ObjectDetector
+from openvias.algorithms.flow_count import FlowCounter
+from openvias.algorithms.intrusion import IntrusionDetector
 from openvias.algorithms.smoke_fire import SmokeFireDetector, SmokeFireParams
-from openvias.domain.algorithm_configs import CommonConfig, SmokeAndFireCommon
+from openvias.domain.algorithm_configs import (
+    CommonConfig,
+    FlowCountCommon,
+    IntrusionDetectionCommon,
+    SmokeAndFireCommon,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +50,11 @@ class AlgorithmPlugin:
     #: scaled down to this (``Sample.source_size`` then tells the source size). None =
     #: full resolution.
     analysis_side: int | None = None
+    #: Seconds between samples for a validated config, when the algorithm chooses its own
+    #: rate (trackers need several pictures a second); None = ``video_sampling_interval``.
+    sampling_interval: Callable[[Any], float] | None = None
+    #: Frames per sample (1 = single pictures); None = the engine's default burst.
+    burst: int | None = None
 
     def create(self, common: Mapping[str, Any] | CommonConfig | None = None) -> Algorithm:
         """A new instance for one stream; ``common`` is validated by ``config_model``."""
@@ -64,7 +77,43 @@ SMOKE_FIRE = AlgorithmPlugin(
     analysis_side=SmokeFireParams().analysis_side,
 )
 
-BUILTINS: tuple[AlgorithmPlugin, ...] = (SMOKE_FIRE,)
+
+def _intrusion(config: IntrusionDetectionCommon) -> Algorithm:
+    return IntrusionDetector(config, ObjectDetector())
+
+
+def _flow_count(config: FlowCountCommon) -> Algorithm:
+    return FlowCounter(config, ObjectDetector())
+
+
+def _tracking_interval(config: IntrusionDetectionCommon | FlowCountCommon) -> float:
+    return 1.0 / config.openvias_analysis_fps
+
+
+#: The detector's input side: the engine converts pictures straight to about this size.
+DETECTOR_SIDE = 416
+
+INTRUSION = AlgorithmPlugin(
+    type="openvias/intrusion@v1",
+    service_names=("c-intrusiondetection-cloud", "c-intrusiondetection-edge"),
+    config_model=IntrusionDetectionCommon,
+    factory=_intrusion,
+    analysis_side=DETECTOR_SIDE,
+    sampling_interval=_tracking_interval,
+    burst=1,
+)
+
+FLOW_COUNT = AlgorithmPlugin(
+    type="openvias/flow_count@v1",
+    service_names=("c-flowcount-cloud", "c-flowcount-edge"),
+    config_model=FlowCountCommon,
+    factory=_flow_count,
+    analysis_side=DETECTOR_SIDE,
+    sampling_interval=_tracking_interval,
+    burst=1,
+)
+
+BUILTINS: tuple[AlgorithmPlugin, ...] = (SMOKE_FIRE, INTRUSION, FLOW_COUNT)
 
 
 class AlgorithmRegistry:

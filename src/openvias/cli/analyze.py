@@ -1,6 +1,7 @@
 """``openvias analyze``: the engine's pipeline on one video, without a server.
 
-Alarms go to stdout, one VIAS envelope (with ``image_base64``) per line, as they are raised;
+Alarms (and the periodic counts of counting services) go to stdout, one VIAS envelope (with
+``image_base64``) per line, as they are raised;
 a progress bar goes to stderr when stderr is a terminal. Exit status: 0 when the video was
 analysed to its end (or interrupted with Ctrl-C), 1 when it could not be read, 2 for bad
 arguments.
@@ -64,6 +65,8 @@ def run_analysis(address: str, service: str, common: dict[str, Any], transport: 
         rtsp_transport=source.rtsp_transport,
         common=common,
         stream_id=address,
+        # The address comes from the operator's own command line, not from an API user.
+        allow_private_targets=True,
     )
     with _ProgressSink(enabled=sys.stderr.isatty()) as sink:
         pipeline = Pipeline(job, sink, registry=registry)

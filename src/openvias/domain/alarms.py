@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import copy
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 #: ``event_type`` of each algorithm service that raises alarms (vias-api.md §10.5, §11.3).
@@ -27,6 +27,11 @@ EVENT_TYPES: dict[str, int] = {
     "c-intrusiondetection-cloud": 196609,  # 0x30001
     "c-intrusiondetection-edge": 196609,
 }
+
+#: Flow counting's periodic messages (``c-flowcount-*``): line counts use VIAS's code;
+#: VIAS documents no code for region counts, openvias uses the next one (0x20002).
+LINE_COUNT_EVENT_TYPE = 131073  # 0x20001
+REGION_COUNT_EVENT_TYPE = 131074  # 0x20002
 
 #: The namespace of every alarm id. Never change it: ids of stored alarms derive from it.
 ALARM_NAMESPACE = uuid.UUID("56ec6f9f-0e5f-4c43-8e3c-27aa0376f03b")
@@ -61,6 +66,8 @@ class Alarm:
     event_set: list[dict[str, Any]]
     #: The alarm frame (rendered as the task's ``render_*`` switches ask).
     jpeg: bytes
+    #: Keys of the envelope's ``data`` besides ``event_set`` (e.g. flow counts' ``interval``).
+    data_extra: dict[str, Any] = field(default_factory=dict)
 
     def envelope(self, include_image: bool = True) -> dict[str, Any]:
         """The VIAS alarm envelope, keys in the order of Huawei's example; without
@@ -74,5 +81,8 @@ class Alarm:
         }
         if include_image:
             body["image_base64"] = base64.b64encode(self.jpeg).decode("ascii")
-        body["data"] = {"event_set": copy.deepcopy(self.event_set)}
+        body["data"] = {
+            **copy.deepcopy(self.data_extra),
+            "event_set": copy.deepcopy(self.event_set),
+        }
         return body

@@ -80,7 +80,24 @@ class SmokeAndFireCommon(CommonConfig):
     smoke_detection_sw: int = _switch(1, "smoke detection switch", "烟雾检测开关", "Detect smoke.")
 
 
+#: Pictures analysed per second by the tracking services (openvias extension key).
+ANALYSIS_FPS_KEY = "openvias_analysis_fps"
+
+
+def _analysis_fps() -> Any:
+    return _int(
+        5, 1, 25, "analysis rate (openvias)", "分析帧率 (openvias)",
+        "openvias extension: pictures analysed per second. Tracks need several a second "
+        "to follow people and vehicles across lines; each costs one detector run.",
+    )  # fmt: skip
+
+
 class IntrusionDetectionCommon(CommonConfig):
+    openvias_analysis_fps: int = _analysis_fps()
+    openvias_loitering_s: int = _int(
+        10, 1, 86400, "loitering time (openvias)", "徘徊时间 (openvias)",
+        "openvias extension: seconds a target stays in a polygon before a loitering alarm.",
+    )  # fmt: skip
     person_detection_sw: int = _switch(
         1, "person detection switch", "行人检测开关", "Detect people."
     )
@@ -121,6 +138,15 @@ class IntrusionDetectionCommon(CommonConfig):
 
 
 class FlowCountCommon(CommonConfig):
+    openvias_analysis_fps: int = _analysis_fps()
+    person_detection_sw: int = _switch(
+        1, "person counting switch (openvias)", "行人计数开关 (openvias)",
+        "openvias extension: count people.",
+    )  # fmt: skip
+    car_detection_sw: int = _switch(
+        0, "vehicle counting switch (openvias)", "车辆计数开关 (openvias)",
+        "openvias extension: count vehicles (cars, motorcycles, buses, trucks).",
+    )  # fmt: skip
     line_detection_sw: int = _switch(
         1, "line count switch", "过线计数开关", "Count people crossing the lines of target_roi."
     )

@@ -39,9 +39,19 @@ class StreamJob:
     start_at: float = 0.0
     #: The task's ``output`` (where its alarms are delivered), as configured at claim time.
     output: dict[str, Any] = field(default_factory=dict)
+    #: ``OPENVIAS_ALLOW_PRIVATE_TARGETS``: no video-source address policy.
+    allow_private_targets: bool = False
+    #: The address is the operator's (an ``OPENVIAS_OBS_ENDPOINT`` URL): no address policy.
+    operator_configured: bool = False
+    #: Set by the pipeline for algorithms that choose their own sampling rate and burst
+    #: (tracking services); None = ``video_sampling_interval`` and the default burst.
+    sampling_interval: float | None = None
+    burst: int | None = None
 
     @property
     def interval(self) -> float:
+        if self.sampling_interval is not None:
+            return self.sampling_interval
         value = self.common.get("video_sampling_interval", 1)
         try:
             return max(0.04, float(value))

@@ -19,14 +19,22 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
-from openvias.algorithms.base import Algorithm, Detection, Sample
+from openvias.algorithms.base import (
+    Algorithm,
+    AlgorithmUnavailable,
+    Detection,
+    Finishing,
+    Message,
+    Sample,
+)
 from openvias.algorithms.registry import AlgorithmPlugin, AlgorithmRegistry, build_registry
-from openvias.algorithms.render import render_alarm_image
+from openvias.algorithms.render import render_alarm_image, render_message_image
 from openvias.domain.alarms import EVENT_TYPES, Alarm, alarm_message_id
 from openvias.domain.algorithm_configs import CommonConfig
 from openvias.engine.job import Report, StreamJob
-from openvias.engine.media import MediaError, MediaReader, MediaSource
+from openvias.engine.media import VIDEO_SOURCE_GUARD, MediaError, MediaReader, MediaSource
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +46,7 @@ SOURCE_UNSUPPORTED = "VIAS.00090504"
 ANALYSIS_CRASHED = "VIAS.00090505"
 NO_ALGORITHM = "VIAS.00090506"
 SOURCE_NOT_PULLABLE = "VIAS.00090507"
+ALGORITHM_UNAVAILABLE = "VIAS.00090508"
 
 _CODES = {
     "not_found": SOURCE_NOT_FOUND,
@@ -46,6 +55,7 @@ _CODES = {
     "disconnected": SOURCE_UNREACHABLE,
     "unsupported": SOURCE_UNSUPPORTED,
     "corrupt": SOURCE_CORRUPT,
+    "refused": SOURCE_NOT_PULLABLE,
 }
 
 BACKOFF_FIRST_S = 1.0
@@ -62,9 +72,10 @@ def default_reader(source: MediaSource, job: StreamJob, analysis_side: int | Non
     return MediaReader(
         source,
         interval=job.interval,
-        burst=BURST,
+        burst=job.burst or BURST,
         start_at=job.start_at,
         analysis_side=analysis_side,
+        address_guard=None if job.allow_private_targets else VIDEO_SOURCE_GUARD,
     )
 
 
@@ -91,6 +102,8 @@ class Pipeline:
         self._lock = threading.Lock()
         self.samples = 0
         self.alarms = 0
+        #: The latest sample's timestamp (s), position (ms) and messages raised on it.
+        self._last_sample: tuple[float, int, int] = (0.0, 0, 0)
 
     def stop(self) -> None:
         """Ask the pipeline to end; interrupts a blocked read. Safe from any thread."""
@@ -123,9 +136,15 @@ class Pipeline:
             config = plugin.config_model.model_validate(self.job.common)
         except ValueError as exc:
             return Report(kind="failed", code=NO_ALGORITHM, message=f"bad config: {exc}")
-        algorithm = plugin.create(config)
+        try:
+            algorithm = plugin.create(config)
+        except AlgorithmUnavailable as exc:
+            return Report(kind="failed", code=ALGORITHM_UNAVAILABLE, message=str(exc))
         source = MediaSource(
-            url=self.job.url, live=self.job.live, rtsp_transport=self.job.rtsp_transport
+            url=self.job.url,
+            live=self.job.live,
+            rtsp_transport=self.job.rtsp_transport,
+            operator_configured=self.job.operator_configured,
         )
         backoff = BACKOFF_FIRST_S
         failures = 0
@@ -136,8 +155,10 @@ class Pipeline:
                 if self.stopped:
                     break
                 failures += 1
-                # A camera stays worth retrying whatever it answers (it may be rebooting).
-                if not (self.job.live or (error.transient and failures < FILE_ATTEMPTS)):
+                # A camera stays worth retrying whatever it answers (it may be rebooting);
+                # an address the policy refuses does not become allowed by waiting.
+                retry = self.job.live or (error.transient and failures < FILE_ATTEMPTS)
+                if error.reason == "refused" or not retry:
                     return Report(kind="failed", code=error_code(error), message=error.message)
                 if self.job.live:
                     self.emit(
@@ -180,7 +201,12 @@ class Pipeline:
     ) -> bool:
         """Read the source until it ends; True when it turned out to be live (a live HLS
         playlist is only known to be live once opened)."""
-        reader = self.reader_factory(source, self.job, plugin.analysis_side)
+        job = self.job
+        if plugin.sampling_interval is not None:
+            job = replace(job, sampling_interval=plugin.sampling_interval(config))
+        if plugin.burst is not None:
+            job = replace(job, burst=plugin.burst)
+        reader = self.reader_factory(source, job, plugin.analysis_side)
         with self._lock:
             self._reader = reader
         if self.stopped:
@@ -204,6 +230,8 @@ class Pipeline:
                         )
                         announced = True
                     self._analyse(sample, config, algorithm)
+                if announced and not reader.live and not self.stopped:
+                    self._finish(algorithm, reader.duration)
                 return reader.live
         finally:
             with self._lock:
@@ -212,49 +240,83 @@ class Pipeline:
     def _analyse(self, sample: Sample, config: CommonConfig, algorithm: Algorithm) -> None:
         self.samples += 1
         try:
-            detections = algorithm.process(sample)
+            found: list[Detection] | list[Message] = algorithm.process(sample)
         except Exception:
             log.exception("algorithm failed on task %s; resetting it", self.job.task_id)
             algorithm.reset()
-            detections = []
+            found = []
         # Live streams restart their clocks on every reconnect: their alarms are placed on
         # the wall clock so that ids stay unique within a run.
         wall_ms = time.time_ns() // 1_000_000
         media_ms = wall_ms if self._live else round(sample.timestamp * 1000)
+        messages = [m for m in found if isinstance(m, Message)]
+        detections = [d for d in found if isinstance(d, Detection)]
         if detections:
-            self._raise(sample, detections, config, media_ms, wall_ms)
+            jpeg = render_alarm_image(sample.full_resolution_key(), detections, config)
+            event_set = [
+                {"state": d.state, "bounding_box": {"x": d.x, "y": d.y, "w": d.w, "h": d.h}}
+                for d in detections
+            ]
+            self._raise(event_set, jpeg, media_ms, wall_ms)
+        for seq, message in enumerate(messages):
+            jpeg = b""
+            if message.image:
+                jpeg = render_message_image(sample.full_resolution_key(), message, config)
+            self._raise(
+                list(message.event_set), jpeg, media_ms, wall_ms, seq=seq,
+                event_type=message.event_type, data_extra=message.data,
+            )  # fmt: skip
+        self._last_sample = (sample.timestamp, media_ms, len(messages) + bool(detections))
         self.emit(Report(kind="progress", position_ms=media_ms))
+
+    def _finish(self, algorithm: Algorithm, duration: float | None) -> None:
+        """The file was read to its end: output what the algorithm held back."""
+        if not isinstance(algorithm, Finishing):
+            return
+        timestamp, last_ms, raised = self._last_sample
+        end_s = max(timestamp, duration or 0.0)
+        try:
+            messages = algorithm.finish(end_s)
+        except Exception:
+            log.exception("algorithm failed to finish task %s", self.job.task_id)
+            return
+        media_ms = round(end_s * 1000)
+        # On the last sample's position, the ids continue after the messages raised there.
+        first = raised if media_ms == last_ms else 0
+        wall_ms = time.time_ns() // 1_000_000
+        for seq, message in enumerate(messages, start=first):
+            self._raise(
+                list(message.event_set), b"", media_ms, wall_ms, seq=seq,
+                event_type=message.event_type, data_extra=message.data,
+            )  # fmt: skip
 
     def _raise(
         self,
-        sample: Sample,
-        detections: list[Detection],
-        config: CommonConfig,
+        event_set: list[dict[str, object]],
+        jpeg: bytes,
         media_ms: int,
         wall_ms: int,
+        *,
+        seq: int = 0,
+        event_type: int | None = None,
+        data_extra: dict[str, object] | None = None,
     ) -> None:
         job = self.job
-        jpeg = render_alarm_image(sample.full_resolution_key(), detections, config)
         alarm = Alarm(
-            message_id=alarm_message_id(job.task_id, job.run, media_ms),
+            message_id=alarm_message_id(job.task_id, job.run, media_ms, seq),
             project_id=job.project_id,
             task_id=job.task_id,
             batch_id=job.batch_id,
             video_source_id=job.video_source_id,
             stream_id=job.stream_id or job.task_id,
             service_name=job.service_name,
-            event_type=EVENT_TYPES.get(job.service_name, 0),
+            event_type=event_type or EVENT_TYPES.get(job.service_name, 0),
             timestamp=wall_ms // 1000,
             media_ms=media_ms,
             run=job.run,
-            event_set=[
-                {
-                    "state": d.state,
-                    "bounding_box": {"x": d.x, "y": d.y, "w": d.w, "h": d.h},
-                }
-                for d in detections
-            ],
+            event_set=event_set,
             jpeg=jpeg,
+            data_extra=dict(data_extra or {}),
         )
         self.alarms += 1
         self.emit(Report(kind="alarm", alarm=alarm_to_wire(alarm)))
@@ -277,6 +339,7 @@ def alarm_to_wire(alarm: Alarm) -> dict[str, object]:
 def alarm_from_wire(body: dict[str, object]) -> Alarm:
     data = body.get("data")
     event_set = data.get("event_set", []) if isinstance(data, dict) else []
+    extra = {k: v for k, v in data.items() if k != "event_set"} if isinstance(data, dict) else {}
     return Alarm(
         message_id=str(body["message_id"]),
         project_id=str(body["project_id"]),
@@ -291,6 +354,7 @@ def alarm_from_wire(body: dict[str, object]) -> Alarm:
         run=int(str(body["run"])),
         event_set=list(event_set),
         jpeg=base64.b64decode(str(body["jpeg_base64"])),
+        data_extra=extra,
     )
 
 

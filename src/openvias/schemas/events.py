@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, StrictBool, StrictStr
+from pydantic import BeforeValidator, ConfigDict, Field, StrictBool, StrictStr
 
 from openvias.schemas.common import WireModel
 
@@ -43,6 +43,11 @@ AggregationMinutes = Annotated[
 
 
 class EventData(WireModel):
+    """The message's ``data``: ``event_set`` and whatever else the algorithm's message
+    carries next to it (e.g. ``interval`` of flow counts), kept as the sinks deliver it."""
+
+    model_config = ConfigDict(extra="allow")
+
     event_set: list[dict[str, Any]] = Field(
         description="Algorithm payload, e.g. smoke and fire: "
         '{"state": 1 (fire) | 2 (smoke), "bounding_box": {"x", "y", "w", "h"}}.'

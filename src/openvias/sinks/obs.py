@@ -108,7 +108,7 @@ class ObsSink:
             return Outcome.refused("the obs output names no bucket")
         bucket = bucket.strip()
         keys = object_keys(alarm, target.get("path"))
-        image = alarm.jpeg if wants_image(target) else None
+        image = alarm.jpeg if wants_image(target) and alarm.jpeg else None
         document = alarm_document(alarm, keys.image if image is not None else None)
         body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         loop = asyncio.get_running_loop()

@@ -61,7 +61,7 @@ async def insert_alarm(session: AsyncSession, alarm: Alarm, created_at_ms: int) 
         "timestamp": alarm.timestamp,
         "media_ms": alarm.media_ms,
         "run": alarm.run,
-        "data": {"event_set": alarm.event_set},
+        "data": {**alarm.data_extra, "event_set": alarm.event_set},
         "created_at": created_at_ms,
     }
     # RETURNING gives no row when the conflict skipped the insert (both dialects).
@@ -282,4 +282,5 @@ def alarm_of(event: AlarmEvent, jpeg: bytes = b"") -> Alarm:
         run=event.run,
         event_set=list((event.data or {}).get("event_set", [])),
         jpeg=jpeg,
+        data_extra={k: v for k, v in (event.data or {}).items() if k != "event_set"},
     )
