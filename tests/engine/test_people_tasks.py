@@ -129,3 +129,40 @@ def test_a_flow_count_task_without_its_model_fails_clearly(
         assert error["code"] == "VIAS.00090508"
         assert "missing.onnx cannot be read" in error["message"]
         assert events(server, task_id) == []
+
+
+def test_a_flow_count_task_delivers_counts_that_add_up(
+    backend: str, clips: Path, receiver: Receiver
+) -> None:
+    env = {
+        "OPENVIAS_ENGINE_SLOTS": "2",
+        "OPENVIAS_FILE_ROOTS": str(clips),
+        "OPENVIAS_ALLOW_PRIVATE_TARGETS": "true",
+    }
+    with running_server(backend, **env) as server, task_center(server) as tc:
+        task_id = people_task(
+            tc, clips / "intel-26s.mp4", FLOW, receiver.url,
+            line_count_interval=5, region_count_interval=10,
+        )  # fmt: skip
+        state = wait_for(settled(tc, task_id), timeout=240, what="the analysis")
+        assert state == "SUCCEEDED", tc.show(task_id).get("error")
+        stored = events(server, task_id)
+        wait_for(
+            lambda: receiver.message_ids() >= {e["message_id"] for e in stored},
+            timeout=30,
+            what="the webhook",
+        )
+        posted = list(receiver.bodies)
+        lines = [b for b in posted if b["event_type"] == 131073]
+        # 26 s in 5 s intervals: five full ones and the last second, flushed at the end
+        # (deliveries may arrive in any order).
+        intervals = sorted((b["data"]["interval"] for b in lines), reverse=True)
+        assert intervals[:5] == [5] * 5
+        assert len(intervals) == 6
+        assert 0 < intervals[5] < 5
+        entries = [b["data"]["event_set"][0] for b in lines]
+        # One crossing, at 19.0 s, from the bar side to the exit side.
+        assert sum(e["side1_count"] for e in entries) == 1
+        assert sum(e["side2_count"] for e in entries) == 0
+        assert {e["line_id"] for e in entries} == {"L1"}
+        assert len(posted) == len(stored)
