@@ -18,6 +18,12 @@ class Settings(BaseSettings):
         None, description="SQLAlchemy async URL; defaults to SQLite under data_dir."
     )
     engine: Literal["local", "celery"] = "local"
+    metrics_enabled: bool = Field(
+        True, description="Serve Prometheus metrics on /metrics (unauthenticated, as /healthz)."
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Log lines: text for people, json for one JSON object a line."
+    )
     broker_url: str | None = None
     admin_password: str | None = Field(None, description="Bootstrap admin password.")
     allow_private_targets: bool = False

@@ -41,7 +41,7 @@ async def other_process(server: Server) -> AsyncIterator[AsyncEngine]:
 
 def _metric(server: Server, name: str) -> int:
     body = httpx.get(f"{server.base_url}/metrics").text
-    found = re.search(rf"^{re.escape(name)} (\d+)$", body, re.MULTILINE)
+    found = re.search(rf"^{re.escape(name)} (\d+)(?:\.0)?$", body, re.MULTILINE)
     assert found, body
     return int(found.group(1))
 

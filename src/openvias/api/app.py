@@ -16,6 +16,7 @@ from openvias.api.fast_reads import FastReads
 from openvias.api.handlers import install_error_handlers
 from openvias.api.middleware import CatchAll, RequestGuard
 from openvias.api.openapi import install_openapi
+from openvias.api.request_ids import RequestIds
 from openvias.api.routers import (
     algorithms,
     batch_tasks,
@@ -116,5 +117,6 @@ def create_app(
         max_batch_body_bytes=settings.max_batch_body_bytes,
         admit_large_body=LargeBodyAdmission(state),
     )
-    app.add_middleware(CatchAll)  # added last: the outermost of ours
+    app.add_middleware(CatchAll)
+    app.add_middleware(RequestIds)  # added last: the outermost, so every log line has it
     return app

@@ -14,6 +14,7 @@ from openvias.api.replay import SeenSignatures
 from openvias.domain.secret_box import SecretBox
 from openvias.services.identity import Principal
 from openvias.services.login_guard import LoginGuard
+from openvias.services.outbox_gauge import OutboxGauge
 from openvias.settings import Settings
 from openvias.store.direct import DirectReads
 
@@ -136,6 +137,8 @@ class AppState:
     #: Opens the access-key secrets; set at start-up (``services/access_keys.py``).
     secret_box: SecretBox | None = None
     seen_signatures: SeenSignatures = field(default_factory=SeenSignatures)
+    #: The outbox depth shown on ``/metrics``, read at most every 5 s.
+    outbox_gauge: OutboxGauge = field(default_factory=OutboxGauge)
 
 
 #: Builds a background service from the application's state (given to ``create_app``).

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -13,6 +12,7 @@ import typer
 
 from openvias.cli import admin, orders
 from openvias.errors import OpenViasError
+from openvias.logs import configure_logging
 from openvias.settings import Settings
 
 try:  # recent typer releases carry their own copy of click
@@ -37,10 +37,12 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def load_settings(data_dir: Path | None = None) -> Settings:
+def load_settings(data_dir: Path | None = None, *, configure_logs: bool = False) -> Settings:
     from openvias.services.data_folder import prepare_private_data_dir
 
     settings = Settings()
+    if configure_logs:  # before the data folder is checked: that logs
+        configure_logging(settings.log_format)
     if data_dir is not None:
         settings = settings.model_copy(update={"data_dir": data_dir})
     prepare_private_data_dir(settings.data_dir)
@@ -87,10 +89,7 @@ def serve(
     from openvias.api.app import create_app
     from openvias.api.state import BackgroundFactory
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    settings = load_settings(data_dir)
+    settings = load_settings(data_dir, configure_logs=True)
     try:
         asyncio.run(_migrate(settings, check_secret_key=True))
     except OpenViasError as exc:
@@ -111,7 +110,8 @@ def serve(
 
     background.append(token_purger)
     app = create_app(settings, background)
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    # log_config=None: uvicorn's loggers go through ours (one format, secrets masked).
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False, log_config=None)
 
 
 @app.command()

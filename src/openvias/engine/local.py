@@ -31,10 +31,12 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from openvias.domain.clock import now_ms
+from openvias.engine import stream_metrics
 from openvias.engine.job import Report, StreamJob
 from openvias.engine.jobs import build_job
 from openvias.engine.pipeline import ANALYSIS_CRASHED, alarm_from_wire
 from openvias.engine.supervisor import Supervisor
+from openvias.metrics import ALARMS_STORED
 from openvias.services.doorbell import DELIVERIES, ring
 from openvias.services.node_names import stable_name
 from openvias.services.scheduler import active_now
@@ -71,6 +73,8 @@ class _Local:
     lease: Lease
     revision: int
     announced_running: bool = False
+    #: The last state its stream reported (logged when it changes, not at every retry).
+    reported_state: str | None = None
     crashes: int = 0
     last_checkpoint: float = 0.0
 
@@ -121,6 +125,7 @@ class LocalEngine:
         """Stop every stream; leases stay with this node, so a restart resumes them."""
         self._stopping.set()
         self._wake.set()
+        stream_metrics.unregister()
         await self.supervisor.stop_all()
 
     # -- reconciling ------------------------------------------------------------------
@@ -226,13 +231,23 @@ class LocalEngine:
             if not await StreamLeaseRepository(session, self.owner).holds(job.task_id, job.epoch):
                 return  # fenced: a newer owner runs this task
             now = now_ms()
-            if await insert_alarm(session, alarm, now):
+            stored = await insert_alarm(session, alarm, now)
+            if stored:
                 await enqueue_deliveries(session, alarm, job.output, now)
+        if stored:
+            for state in sorted({str(item.get("state", "")) for item in alarm.event_set}):
+                ALARMS_STORED.labels(job.service_name, state).inc()
         ring(DELIVERIES)
 
     async def _state(self, job: StreamJob, known: _Local, report: Report) -> None:
         running = report.state == "running"
         error = (report.code or "", report.message or "") if not running else None
+        if report.state != known.reported_state:
+            known.reported_state = report.state
+            if running:
+                log.info("stream of task %s is running", job.task_id)
+            else:  # the message names the source without its credentials (redact_url)
+                log.warning("stream of task %s: %s %s", job.task_id, report.code, report.message)
         async with transaction(self.sessionmaker) as session:
             leases = StreamLeaseRepository(session, self.owner)
             await leases.set_state(
@@ -294,4 +309,7 @@ class _AppResources(Protocol):
 
 def embedded_engine(app: _AppResources) -> LocalEngine:
     """The engine of ``openvias serve`` (a background service of the API process)."""
-    return LocalEngine(app.settings, app.sessionmaker)
+    engine = LocalEngine(app.settings, app.sessionmaker)
+    collector = stream_metrics.EngineCollector(engine.supervisor, app.settings.engine_slots)
+    stream_metrics.register(collector)
+    return engine

@@ -18,6 +18,10 @@ from typing import TextIO
 
 from openvias.engine.job import Report, StreamJob
 from openvias.engine.pipeline import Pipeline
+from openvias.logs import bind_process_ids, configure_logging
+from openvias.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class LineWriter:
@@ -42,16 +46,27 @@ def _watch_stdin(pipeline: Pipeline) -> None:
     pipeline.stop()
 
 
+def _log_uncaught_exceptions() -> None:
+    """Tracebacks that end a thread or the process go through logging too (one JSON line
+    in json format, secrets masked), not raw to stderr."""
+
+    def on_thread(args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is not SystemExit and args.exc_value is not None:
+            exc_info = (args.exc_type, args.exc_value, args.exc_traceback)
+            log.error("uncaught exception in a stream thread", exc_info=exc_info)
+
+    sys.excepthook = lambda *exc_info: log.critical("stream process failed", exc_info=exc_info)
+    threading.excepthook = on_thread
+
+
 def main() -> int:
-    logging.basicConfig(
-        level=logging.INFO,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(Settings().log_format)  # the server's environment, inherited
     line = sys.stdin.readline()
     if not line:
         return 0
     job = StreamJob.from_json(line)
+    bind_process_ids(task_id=job.task_id, stream_id=job.stream_id or None)
+    _log_uncaught_exceptions()
     pipeline = Pipeline(job, LineWriter(sys.stdout))
     signal.signal(signal.SIGTERM, lambda *_: pipeline.stop())
     threading.Thread(target=_watch_stdin, args=(pipeline,), daemon=True).start()

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from openvias.engine.job import Report, StreamJob
+from openvias.logs import STREAM_ID, TASK_ID
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,9 @@ class RunningStream:
     process: asyncio.subprocess.Process
     last_report: float = field(default_factory=time.monotonic)
     abnormal: bool = False
+    #: Progress reports so far (one per analysed sample) and the last position reached.
+    samples: int = 0
+    position_ms: int = 0
     stopping: bool = False
     final: Report | None = None
     watcher: asyncio.Task[None] | None = None
@@ -124,6 +128,9 @@ class Supervisor:
                 _kill(stream.process)
 
     async def _watch(self, stream: RunningStream) -> None:
+        # This asyncio task's own context: what it and the handlers log names the stream.
+        TASK_ID.set(stream.job.task_id)
+        STREAM_ID.set(stream.job.stream_id or None)
         process = stream.process
         assert process.stdout is not None
         try:
@@ -138,6 +145,9 @@ class Supervisor:
                     stream.final = report
                 elif report.kind == "state":
                     stream.abnormal = report.state == "abnormal"
+                elif report.kind == "progress":
+                    stream.samples += 1
+                    stream.position_ms = report.position_ms or stream.position_ms
                 if not stream.stopping:
                     await self._safely(self.handler.on_report(stream.job, report))
         finally:

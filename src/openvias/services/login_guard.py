@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import os
 import time
@@ -34,6 +35,7 @@ from openvias.settings import Settings
 
 #: The name a login tries: (domain id, domain name, user name), as the request gave them.
 LoginName = tuple[str, str, str]
+log = logging.getLogger(__name__)
 _LOCKED = "Too many failed logins for this user: try again later."
 _CLIENT = "Too many failed logins from this address: try again later."
 _BUSY = "Too many logins at once: try again shortly."
@@ -73,6 +75,8 @@ class LoginGuard:
             raise TooManyRequests(_CLIENT, retry_after=math.ceil(wait))
 
     def failed(self, name: LoginName, client: str) -> None:
+        domain = name[1] or name[0]
+        log.warning("failed login of user %r in domain %r from %s", name[2], domain, client)
         now = time.monotonic()
         self.names.failed(name, now)
         self.clients.failed(client, now)
@@ -87,6 +91,7 @@ class LoginGuard:
             raise TooManyRequests(_SIGNER, retry_after=math.ceil(wait))
 
     def signature_failed(self, client: str) -> None:
+        log.warning("refused an AK/SK request from %s: bad signature or access key", client)
         self.signers.failed(client, time.monotonic())
 
     async def verify(self, password_hash: str | None, password: str) -> bool:

@@ -42,6 +42,11 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from openvias.domain.clock import now_ms
+from openvias.metrics import (
+    DELIVERY_ATTEMPT_SECONDS,
+    DELIVERY_ATTEMPTS,
+    DELIVERY_LATENCY_SECONDS,
+)
 from openvias.services import doorbell
 from openvias.services.node_names import stable_name
 from openvias.settings import Settings
@@ -215,8 +220,10 @@ class DeliveryWorker:
             started = now_ms()
             t0 = time.perf_counter()
             outcome = await self._attempt(row)
-            duration = int((time.perf_counter() - t0) * 1000)
-            self._results.append(self._result(row, outcome, started, duration))
+            seconds = time.perf_counter() - t0
+            result = self._result(row, outcome, started, int(seconds * 1000))
+            _observe(row, result, seconds)
+            self._results.append(result)
             self._flush_wake.set()
         finally:
             self._inflight.pop(row.id, None)
@@ -336,6 +343,14 @@ class DeliveryWorker:
                 await sink.close()
             except Exception:
                 log.exception("closing the %s sink failed", sink.kind)
+
+
+def _observe(row: Leased, result: AttemptResult, seconds: float) -> None:
+    DELIVERY_ATTEMPTS.labels(row.sink, result.outcome).inc()
+    DELIVERY_ATTEMPT_SECONDS.labels(row.sink, result.outcome).observe(seconds)
+    if result.outcome == "delivered":
+        latency = max(0, result.finished_at - row.created_at) / 1000
+        DELIVERY_LATENCY_SECONDS.labels(row.sink).observe(latency)
 
 
 class _AppResources(Protocol):

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 from sqlalchemy import text
 
 from openvias.api.deps import State
 from openvias.api.handlers import _responses
-from openvias.errors import ServiceUnavailable
+from openvias.api.metrics import exposition
+from openvias.errors import NotFound, ServiceUnavailable
 
 router = APIRouter(tags=["Health"])
 
@@ -35,31 +37,13 @@ async def readyz(state: State) -> HealthStatus:
 
 @router.get(
     "/metrics",
-    response_class=PlainTextResponse,
-    responses={200: {"content": {"text/plain": {}}}, **_responses(500)},
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}}, **_responses(404, 500)},
 )
-async def metrics(state: State) -> str:
-    pool = state.engine.pool
-    checked_out = getattr(pool, "checkedout", lambda: 0)()
-    cache = state.read_cache
-    return (
-        "# HELP openvias_up 1 when the API process is serving.\n"
-        "# TYPE openvias_up gauge\n"
-        "openvias_up 1\n"
-        "# HELP openvias_db_connections_in_use Database connections checked out.\n"
-        "# TYPE openvias_db_connections_in_use gauge\n"
-        f"openvias_db_connections_in_use {checked_out}\n"
-        "# HELP openvias_read_cache_lookups_total ListVideoSources answers looked up in the "
-        "read cache, by result.\n"
-        "# TYPE openvias_read_cache_lookups_total counter\n"
-        f'openvias_read_cache_lookups_total{{result="hit"}} {cache.hits}\n'
-        f'openvias_read_cache_lookups_total{{result="miss"}} {cache.misses}\n'
-        "# HELP openvias_read_cache_versions_total Database versions the read cache has seen "
-        "(each one empties it).\n"
-        "# TYPE openvias_read_cache_versions_total counter\n"
-        f"openvias_read_cache_versions_total {cache.versions}\n"
-        "# HELP openvias_direct_reads_total Answers read directly, before routing.\n"
-        "# TYPE openvias_direct_reads_total counter\n"
-        'openvias_direct_reads_total{operation="ShowVideoSourceDetail"} '
-        f"{state.direct_shows}\n"
-    )
+async def metrics(state: State) -> Response:
+    """Prometheus metrics (unauthenticated, like ``/healthz``; off with
+    ``OPENVIAS_METRICS_ENABLED=false``)."""
+    if not state.settings.metrics_enabled:
+        raise NotFound("Metrics are turned off on this server.")
+    body = await exposition(state, state.outbox_gauge)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -300,3 +300,25 @@ async def record(session: AsyncSession, results: Sequence[AttemptResult], worker
         )
     if rows:
         await session.execute(insert(_ATTEMPTS), rows)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxDepth:
+    #: Deliveries still to be made (due now or waiting for their backoff).
+    pending: int
+    #: ``next_attempt_at`` (ms) of the longest-waiting pending delivery that is due; None
+    #: when none is due.
+    oldest_due_at: int | None
+
+
+async def outbox_depth(session: AsyncSession, now: int) -> OutboxDepth:
+    """Two reads of the ``(state, next_attempt_at)`` index."""
+    pending = await session.scalar(
+        select(func.count()).select_from(_T).where(_T.c.state == "pending")
+    )
+    oldest = await session.scalar(
+        select(func.min(_T.c.next_attempt_at)).where(
+            _T.c.state == "pending", _T.c.next_attempt_at <= now
+        )
+    )
+    return OutboxDepth(int(pending or 0), int(oldest) if oldest is not None else None)
