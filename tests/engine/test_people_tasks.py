@@ -21,7 +21,7 @@ from tests.api.test_task_orders import create_order
 from tests.api.video_center import URL_CONFIG
 from tests.engine.test_lifecycle import events, settled, wait_for
 from tests.sinks.test_end_to_end import Receiver
-from tests.support import running_server
+from tests.support import Server, running_server
 
 INTRUSION = "c-intrusiondetection-cloud"
 FLOW = "c-flowcount-edge"
@@ -63,6 +63,16 @@ def receiver() -> Iterator[Receiver]:
     server.server_close()
 
 
+def people_env(clips: Path, **extra: str) -> dict[str, str]:
+    """A server that analyses files of ``clips`` and may post to a loopback webhook."""
+    return {
+        "OPENVIAS_ENGINE_SLOTS": "2",
+        "OPENVIAS_FILE_ROOTS": str(clips),
+        "OPENVIAS_ALLOW_PRIVATE_TARGETS": "true",
+        **extra,
+    }
+
+
 def people_task(tc: TaskCenter, clip: Path, service: str, url: str, **common: Any) -> str:
     order = create_order(tc.server, tc.server.project_id, service, 2)
     source = tc.vc.create_source(type_config=URL_CONFIG.format(url=clip.as_uri()))
@@ -75,33 +85,37 @@ def people_task(tc: TaskCenter, clip: Path, service: str, url: str, **common: An
     return tc.create_ids(body, service=service)[0]
 
 
+def analysed(server: Server, tc: TaskCenter, task_id: str) -> list[dict[str, Any]]:
+    """The events of a task once it has analysed its whole file."""
+    state = wait_for(settled(tc, task_id), timeout=240, what="the analysis")
+    assert state == "SUCCEEDED", tc.show(task_id).get("error")
+    return events(server, task_id)
+
+
+def delivered(receiver: Receiver, stored: list[dict[str, Any]]) -> None:
+    wait_for(
+        lambda: receiver.message_ids() >= {e["message_id"] for e in stored},
+        timeout=30,
+        what="the webhook",
+    )
+
+
 def test_an_intrusion_task_alarms_once_per_entry_and_crossing_to_the_webhook(
     backend: str, clips: Path, receiver: Receiver
 ) -> None:
-    env = {
-        "OPENVIAS_ENGINE_SLOTS": "2",
-        "OPENVIAS_FILE_ROOTS": str(clips),
-        "OPENVIAS_ALLOW_PRIVATE_TARGETS": "true",
-    }
-    with running_server(backend, **env) as server, task_center(server) as tc:
+    with running_server(backend, **people_env(clips)) as server, task_center(server) as tc:
         task_id = people_task(
             tc, clips / "intel-26s.mp4", INTRUSION, receiver.url,
             line_detection_sw=1, render_result_sw=1,
         )  # fmt: skip
-        state = wait_for(settled(tc, task_id), timeout=240, what="the analysis")
-        assert state == "SUCCEEDED", tc.show(task_id).get("error")
-        stored = events(server, task_id)
+        stored = analysed(server, tc, task_id)
         kinds = sorted(
             (e["data"]["event_set"][0]["event"], e["data"]["event_set"][0]["end_position"])
             for e in stored
         )
         # Two entries into the table zone (6.6 s and 23.3 s), one crossing to the exit.
         assert kinds == [("line", "exit"), ("region", "in"), ("region", "in")]
-        wait_for(
-            lambda: receiver.message_ids() >= {e["message_id"] for e in stored},
-            timeout=30,
-            what="the webhook",
-        )
+        delivered(receiver, stored)
         posted = {body["message_id"]: body for body in receiver.bodies}
         for event in stored:
             body = posted[event["message_id"]]
@@ -116,12 +130,7 @@ def test_an_intrusion_task_alarms_once_per_entry_and_crossing_to_the_webhook(
 def test_a_flow_count_task_without_its_model_fails_clearly(
     backend: str, clips: Path, receiver: Receiver, tmp_path: Path
 ) -> None:
-    env = {
-        "OPENVIAS_ENGINE_SLOTS": "2",
-        "OPENVIAS_FILE_ROOTS": str(clips),
-        "OPENVIAS_ALLOW_PRIVATE_TARGETS": "true",
-        "OPENVIAS_DETECTOR_MODEL": str(tmp_path / "missing.onnx"),
-    }
+    env = people_env(clips, OPENVIAS_DETECTOR_MODEL=str(tmp_path / "missing.onnx"))
     with running_server(backend, **env) as server, task_center(server) as tc:
         task_id = people_task(tc, clips / "intel-26s.mp4", FLOW, receiver.url)
         assert wait_for(settled(tc, task_id), timeout=60, what="the task to fail") == "FAILED"
@@ -134,24 +143,13 @@ def test_a_flow_count_task_without_its_model_fails_clearly(
 def test_a_flow_count_task_delivers_counts_that_add_up(
     backend: str, clips: Path, receiver: Receiver
 ) -> None:
-    env = {
-        "OPENVIAS_ENGINE_SLOTS": "2",
-        "OPENVIAS_FILE_ROOTS": str(clips),
-        "OPENVIAS_ALLOW_PRIVATE_TARGETS": "true",
-    }
-    with running_server(backend, **env) as server, task_center(server) as tc:
+    with running_server(backend, **people_env(clips)) as server, task_center(server) as tc:
         task_id = people_task(
             tc, clips / "intel-26s.mp4", FLOW, receiver.url,
             line_count_interval=5, region_count_interval=10,
         )  # fmt: skip
-        state = wait_for(settled(tc, task_id), timeout=240, what="the analysis")
-        assert state == "SUCCEEDED", tc.show(task_id).get("error")
-        stored = events(server, task_id)
-        wait_for(
-            lambda: receiver.message_ids() >= {e["message_id"] for e in stored},
-            timeout=30,
-            what="the webhook",
-        )
+        stored = analysed(server, tc, task_id)
+        delivered(receiver, stored)
         posted = list(receiver.bodies)
         lines = [b for b in posted if b["event_type"] == 131073]
         # 26 s in 5 s intervals: five full ones and the last second, flushed at the end
