@@ -17,7 +17,8 @@ one thread, medians of ``--runs``):
 
 - *limit*: ``MediaReader(...).samples()`` consumed with no analysis: demux, decode and the
   BGR conversion of the sampled pictures (at the detector's analysis size, as the engine
-  does);
+  does), whole bursts at every sample (the pipeline decodes the pictures after a key
+  picture only when the detector asks for them, so it may beat this "limit");
 - *pipeline*: ``Pipeline(job, emit)`` with the smoke-and-fire detector (fire and smoke on,
   boxes rendered), where ``emit`` does what the engine does with each report: the JSON line
   the stream process writes, the engine's parse of it, and for an alarm ``insert_alarm`` in
@@ -25,6 +26,12 @@ one thread, medians of ``--runs``):
   in another thread; ``emit`` waits for the commit, so storing is inside the pipeline's time;
 - the ratio of their throughputs (target >= 0.8) and the time per sample split into decode
   (+ convert), detect, render (alarm JPEG), report (JSON, base64), store and the rest.
+
+**1b. Against PyAV keyframe-only decoding** (``engine_bench.keyframes``): the pipeline and
+``openvias analyze`` (a subprocess, as a user runs it, start-up excluded) on plain 720p25 and
+1080p25 clips (the same scene without the flame: nothing fire-coloured, so the detector asks
+for no burst) and on the flame clips (1 s GOP), as throughput ratios to PyAV decoding the
+key frames alone (target >= 0.8). ``--skip-limit`` runs part 1b without part 1.
 
 **2. Live RTSP streams** through the real engine: ``tests/rtsp_server.py`` (GStreamer,
 Debian's ``/usr/bin/python3``) serves the 1080p25 1 s-GOP clip in a loop on as many mounts as
@@ -81,7 +88,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.rtsp_support import missing_rtsp_server
 
 from engine_bench.alarms import LiveStep
-from engine_bench.clips import CLIPS, LIVE_CLIP, make_clips
+from engine_bench.clips import CLIPS, LIVE_CLIP, PLAIN_CLIPS, make_clips
 from engine_bench.common import (
     CORES,
     CYCLE_S,
@@ -95,6 +102,7 @@ from engine_bench.common import (
     verdict,
 )
 from engine_bench.files import AlarmStore, FileResult, measure_file, print_files
+from engine_bench.keyframes import KeyframeResult, measure_keyframes, print_keyframes
 from engine_bench.live import measure_live, print_live_header
 
 
@@ -116,6 +124,7 @@ def main() -> int:
     )
     parser.add_argument("--skip-files", action="store_true", help="live streams only")
     parser.add_argument("--skip-live", action="store_true", help="files only")
+    parser.add_argument("--skip-limit", action="store_true", help="no part 1 (1b still runs)")
     args = parser.parse_args()
     steps = sorted({int(s) for s in args.steps.split(",") if s.strip()})
     signal.signal(signal.SIGTERM, _interrupt)
@@ -134,23 +143,34 @@ def main() -> int:
         folder = Path(tmp)
         store = AlarmStore(folder)
         try:
-            specs = [LIVE_CLIP] if args.skip_files else list(CLIPS)
+            specs = [LIVE_CLIP] if args.skip_files or args.skip_limit else list(CLIPS)
+            if args.skip_limit and args.skip_live:
+                specs = []  # the live clip is measured only for the alarm phases of part 2
             for index, spec in enumerate(specs):
-                runs = 1 if args.skip_files else args.runs
+                runs = 1 if args.skip_files or args.skip_limit else args.runs
                 files.append(measure_file(spec, paths[spec], store, runs, warm_up=index == 0))
         finally:
             store.close()
-        live_file = next(r for r in files if r.spec == LIVE_CLIP)
-        phases = sorted(
-            position / 1000
-            for position, states in live_file.alarm_positions
-            if STATE_FIRE in states
-        )
+        keyframes: list[KeyframeResult] = []
         if not args.skip_files:
-            print_files(files, args.runs)
-        print(
-            f"   fire alarms of the live clip at clip seconds {phases} (lap {CYCLES * CYCLE_S} s)"
-        )
+            if not args.skip_limit:
+                print_files(files, args.runs)
+            one_second_gops = [*PLAIN_CLIPS, *(spec for spec in CLIPS if spec.gop == 25)]
+            for spec in one_second_gops:
+                keyframes.append(measure_keyframes(spec, paths[spec], args.runs))
+            print_keyframes(keyframes, args.runs)
+            print(f"   load after part 1b: {os.getloadavg()[0]:.2f}")
+        live_file = next((r for r in files if r.spec == LIVE_CLIP), None)
+        if live_file is not None:
+            phases = sorted(
+                position / 1000
+                for position, states in live_file.alarm_positions
+                if STATE_FIRE in states
+            )
+            print(
+                f"   fire alarms of the live clip at clip seconds {phases} "
+                f"(lap {CYCLES * CYCLE_S} s)"
+            )
 
         live: list[LiveStep] = []
         if not args.skip_live:
@@ -165,14 +185,23 @@ def main() -> int:
                 live = measure_live(
                     paths[LIVE_CLIP], probe, steps, args.window, args.settle, folder
                 )
-    print_summary(files if not args.skip_files else [], live)
+    print_summary(files if not (args.skip_files or args.skip_limit) else [], keyframes, live)
     print(f"\n(total {time.monotonic() - started:.0f} s)")
     return 0
 
 
-def print_summary(files: Sequence[FileResult], live: Sequence[LiveStep]) -> None:
+def print_summary(
+    files: Sequence[FileResult], keyframes: Sequence[KeyframeResult], live: Sequence[LiveStep]
+) -> None:
     print("\n3. Summary")
     rows: list[tuple[str, str, str, str]] = []
+    for k in keyframes:
+        for name, ratio in (("openvias analyze", k.analyze_ratio), ("pipeline", k.pipeline_ratio)):
+            rows.append(
+                (f"{name}/keyframe-only {k.spec.label}, wall (CPU)",
+                 f"{ratio.wall:.2f} ({ratio.cpu:.2f})", f">= {TARGET_RATIO}",
+                 "(reported)" if k.spec.flame else verdict(ratio.wall >= TARGET_RATIO))
+            )  # fmt: skip
     for r in files:
         rows.append(
             (f"pipeline/limit {r.spec.label} ({r.mode}), CPU (wall)",

@@ -38,7 +38,7 @@ import csv
 import statistics
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -68,13 +68,23 @@ TARGET_MS = 20.0
 STATE_NAMES = {1: "fire", 2: "smoke"}
 
 
-def bursts(path: Path, interval: float = INTERVAL_S, size: int = BURST) -> Iterator[Sample]:
+def bursts(
+    path: Path,
+    interval: float = INTERVAL_S,
+    size: int = BURST,
+    pictures_after: Callable[[Frame, float], int] | None = None,
+) -> Iterator[Sample]:
     """The samples the engine hands the detector: one every ``interval`` s, the frame at that
-    time and the next size-1 frames, decoded and scaled exactly as in production (keyframe-
-    only decoding where the GOP allows, frames converted at the detector's analysis size)."""
+    time and the next size-1 frames when ``pictures_after`` (the detector's) asks for them,
+    decoded and scaled exactly as in production (keyframe-only decoding where the GOP
+    allows, frames converted at the detector's analysis size)."""
     source = MediaSource(url=str(path), live=False)
     with MediaReader(
-        source, interval=interval, burst=size, analysis_side=SMOKE_FIRE.analysis_side
+        source,
+        interval=interval,
+        burst=size,
+        analysis_side=SMOKE_FIRE.analysis_side,
+        pictures_after=pictures_after,
     ) as reader:
         yield from reader.samples()
 
@@ -122,7 +132,7 @@ def run_clip(
     first: float | None = None
     states: list[str] = []
     samples = with_candidates = 0
-    for sample in bursts(path, size=burst):
+    for sample in bursts(path, size=burst, pictures_after=detector.pictures_after):
         alarms = detector.process(sample)
         samples += 1
         if detector.last_candidates:

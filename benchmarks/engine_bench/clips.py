@@ -24,6 +24,7 @@ class ClipSpec:
     height: int
     gop: int
     kbps: int
+    flame: bool = True  #: False: the same scene without the flame (nothing fire-coloured)
 
     @property
     def filename(self) -> str:
@@ -37,6 +38,12 @@ CLIPS = (
     ClipSpec("720p25 gop50", 1280, 720, 50, 2000),
 )
 LIVE_CLIP = CLIPS[0]
+#: Plain scenes for the comparison with keyframe-only decoding (``engine_bench.keyframes``).
+PLAIN_CLIPS = (
+    ClipSpec("720p25 plain gop25", 1280, 720, 25, 2000, flame=False),
+    ClipSpec("1080p25 plain gop25", 1920, 1080, 25, 4000, flame=False),
+)
+ALL_CLIPS = CLIPS + PLAIN_CLIPS
 
 
 class Scene:
@@ -63,7 +70,7 @@ class Scene:
             )
         self.flame_rng = rng
 
-    def picture(self, i: int) -> Frame:
+    def picture(self, i: int, *, flame: bool = True) -> Frame:
         w, h = self.WIDTH, self.HEIGHT
         frame = self.background.copy()
         x = (i * 10) % (w + 300) - 300  # a grey "vehicle" crossing the view
@@ -71,7 +78,7 @@ class Scene:
         y = (i * 3) % h  # a dark "person" walking down
         cv2.rectangle(frame, (1500, y), (1570, y + 170), (50, 60, 80), -1)
         second = i / FPS
-        if FLAME_S[0] <= second < FLAME_S[1]:
+        if flame and FLAME_S[0] <= second < FLAME_S[1]:
             size = self.SCALE * (50 + 8 * int(second - FLAME_S[0]))
             cx, base = 560, 900
             draw_flame(frame, self.flame_rng, cx, base, size)
@@ -120,9 +127,9 @@ class _Encoder:
 
 
 def make_clips(folder: Path) -> dict[ClipSpec, Path]:
-    """The four clips, from the cache when they are there (one pass draws all four)."""
+    """Every clip, from the cache when it is there (one pass draws all missing ones)."""
     folder.mkdir(parents=True, exist_ok=True)
-    paths = {spec: folder / spec.filename for spec in CLIPS}
+    paths = {spec: folder / spec.filename for spec in ALL_CLIPS}
     missing = [spec for spec, path in paths.items() if not path.is_file()]
     if not missing:
         return paths
@@ -144,18 +151,20 @@ def make_clips(folder: Path) -> dict[ClipSpec, Path]:
         }
         encoders.append(_Encoder(spec, partial, container, stream))
     for i in range(CYCLE_S * FPS):
-        big = scene.picture(i)
-        pictures: dict[tuple[int, int], av.VideoFrame] = {}
+        drawn = {flame: scene.picture(i, flame=flame) for flame in {e.spec.flame for e in encoders}}
+        pictures: dict[tuple[int, int, bool], av.VideoFrame] = {}
         for encoder in encoders:
             size = (encoder.spec.width, encoder.spec.height)
-            if size not in pictures:
+            key = (*size, encoder.spec.flame)
+            if key not in pictures:
+                big = drawn[encoder.spec.flame]
                 frame = big
                 if size != (big.shape[1], big.shape[0]):
                     frame = cast(Frame, cv2.resize(big, size, interpolation=cv2.INTER_AREA))
-                pictures[size] = av.VideoFrame.from_ndarray(frame, format="bgr24").reformat(
+                pictures[key] = av.VideoFrame.from_ndarray(frame, format="bgr24").reformat(
                     format="yuv420p"
                 )
-            encoder.encode(pictures[size])
+            encoder.encode(pictures[key])
     for encoder in encoders:
         encoder.finish()
         encoder.path.rename(paths[encoder.spec])

@@ -16,7 +16,14 @@ from typing import Any, TypeVar, cast
 
 from engine_bench.clips import ClipSpec, bitrate_kbps
 from engine_bench.common import COMMON, CYCLE_S, CYCLES, FPS, SERVICE
-from openvias.algorithms.base import Algorithm, Detection, Frame, Message, Sample
+from openvias.algorithms.base import (
+    Algorithm,
+    BurstOnDemand,
+    Detection,
+    Frame,
+    Message,
+    Sample,
+)
 from openvias.algorithms.registry import SMOKE_FIRE, AlgorithmPlugin, AlgorithmRegistry
 from openvias.domain.alarms import Alarm
 from openvias.domain.algorithm_configs import CommonConfig
@@ -95,6 +102,12 @@ class TimedAlgorithm:
     def process(self, sample: Sample) -> list[Detection] | list[Message]:
         with self.timers.part("detect"):
             return self.inner.process(sample)
+
+    def pictures_after(self, key: Frame, timestamp: float) -> int:
+        """The inner algorithm's burst choice (counted in "decode": the reader asks it)."""
+        if isinstance(self.inner, BurstOnDemand):
+            return self.inner.pictures_after(key, timestamp)
+        return BURST
 
 
 class AlarmStore:

@@ -7,7 +7,7 @@ clips look like a live camera (a still picture repeated is another code path).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import cast
 
 import cv2
@@ -148,3 +148,21 @@ def smoke_clip(seconds: int = 10, *, burst: int = 1, seed: int = 3) -> list[Samp
             frames.append(_noise(frame.astype(np.uint8), rng))
         samples.append(Sample(tuple(frames), tuple(i + k * FRAME_GAP_S for k in range(burst))))
     return samples
+
+
+def panning_texture_clip(
+    width: int, height: int, seconds: int, *, speed: int = 50, seed: int = 5
+) -> Iterator[Sample]:
+    """What a panning camera sees of a grey-brown, finely textured surface (gravel, a
+    field, a wall): the whole view moves ``speed`` pixels a second to the left, one key
+    frame a second. Yields the samples one by one (a minute of 1080p is 370 MB)."""
+    rng = np.random.default_rng(seed)
+    texture_width = width + speed * seconds
+    grain = rng.normal(0, 1, (height, texture_width)).astype(np.float32)
+    grain = cast(NDArray[np.float32], cv2.GaussianBlur(grain, (0, 0), 1))
+    grain *= 20 / float(grain.std())
+    grey_brown = np.array([100, 115, 130], np.float32)  # B, G, R
+    texture = np.clip(grain[..., None] + grey_brown, 0, 255).astype(np.uint8)
+    for i in range(seconds):
+        view = texture[:, i * speed : i * speed + width]
+        yield Sample.single(np.ascontiguousarray(view), float(i))

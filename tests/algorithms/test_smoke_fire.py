@@ -16,6 +16,7 @@ from tests.algorithms.synthetic import (
     WIDTH,
     fire_front_clip,
     flame_clip,
+    panning_texture_clip,
     plain_clip,
     smoke_clip,
 )
@@ -65,6 +66,37 @@ def test_turbulent_grey_plume_raises_a_smoke_alarm() -> None:
     d = alarms[0][1]
     assert d.x <= 300 <= d.x + d.w
     assert d.y <= 170 <= d.y + d.h
+
+
+@pytest.mark.parametrize(("width", "height"), [(1920, 1080), (1280, 720)])
+def test_a_panning_camera_is_not_smoke(width: int, height: int) -> None:
+    """A grey-brown texture moving as a whole is camera motion; it raised smoke alarms
+    (boxes of about 650 x 360 at 1080p) before the smoke cue looked for a global shift."""
+    detector = SmokeFireDetector()
+    for sample in panning_texture_clip(width, height, 60, seed=6):
+        assert detector.process(sample) == [], f"a smoke alarm at {sample.timestamp} s"
+
+
+def test_the_burst_is_asked_for_only_when_the_key_frame_has_flame_colours() -> None:
+    quiet = smoke_clip(1)[0].key
+    burning = flame_clip(1)[0].key
+    assert SmokeFireDetector().pictures_after(quiet, 0.0) == 0
+    assert SmokeFireDetector().pictures_after(burning, 0.0) == 2
+    assert SmokeFireDetector(config(fire_detection_sw=0)).pictures_after(burning, 0.0) == 0
+
+
+def test_bursts_on_demand_give_the_same_candidates_and_alarms() -> None:
+    """Samples cut to what ``pictures_after`` asked for, as the engine now decodes them."""
+    clip = flame_clip(14, off=(4, 8))
+    whole, lazy = SmokeFireDetector(), SmokeFireDetector()
+    cut = 0
+    for sample in clip:
+        keep = 1 + lazy.pictures_after(sample.key, sample.timestamp)
+        cut += keep < len(sample.frames)
+        short = Sample(sample.frames[:keep], sample.timestamps[:keep])
+        assert lazy.process(short) == whole.process(sample)
+        assert lazy.last_candidates == whole.last_candidates
+    assert cut >= 4  # the samples without the flame
 
 
 def test_detections_outside_the_roi_are_ignored() -> None:

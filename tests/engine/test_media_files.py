@@ -85,6 +85,33 @@ def test_key_frames_alone_are_decoded_when_they_come_every_interval(
             assert np.array_equal(a, b)
 
 
+@pytest.mark.parametrize("prefer_keyframes", [True, False])
+def test_the_pictures_after_a_key_picture_are_decoded_only_when_asked(
+    clips: Clips, prefer_keyframes: bool
+) -> None:
+    asked: list[tuple[tuple[int, ...], float]] = []
+
+    def pictures_after(key: np.ndarray, timestamp: float) -> int:
+        asked.append((key.shape, round(timestamp, 3)))
+        return 2 if round(timestamp) % 2 else 0  # the burst at odd seconds only
+
+    whole, whole_reader = read_all(clips.gop_1s, prefer_keyframes=prefer_keyframes)
+    lazy, reader = read_all(
+        clips.gop_1s, prefer_keyframes=prefer_keyframes, pictures_after=pictures_after
+    )
+
+    assert asked == [((240, 320, 3), float(t)) for t in range(8)]
+    assert [len(sample.frames) for sample in lazy] == [1, 3] * 4
+    for ours, theirs in zip(lazy, whole, strict=True):  # the same pictures, fewer of them
+        assert ours.timestamps == theirs.timestamps[: len(ours.frames)]
+        for a, b in zip(ours.frames, theirs.frames, strict=False):
+            assert np.array_equal(a, b)
+    if prefer_keyframes:
+        assert reader.frames_decoded < whole_reader.frames_decoded
+    else:
+        assert reader.frames_decoded == whole_reader.frames_decoded == 8 * FPS
+
+
 def test_short_gops_serve_each_instant_with_the_nearest_key_frame(clips: Clips) -> None:
     samples, reader = read_all(clips.gop_12_pictures, interval=2.0)
 

@@ -7,6 +7,8 @@ algorithm one :class:`Sample`. A sample is a *short burst*: the frame at the sam
 every frame (files, RTSP) and gives an algorithm a flicker cue that 1 frame/s cannot; it is
 not required: a single-frame sample is always valid, and algorithms fall back on cues across
 samples (and, when nothing changes at all, on single-frame cues).
+Decoding the burst is most of the engine's cost on a quiet camera, so an algorithm that
+needs it only sometimes says so per sample (:class:`BurstOnDemand`).
 
 ``process`` returns *alarms*, not per-frame detections: an algorithm confirms a target over
 several samples before it reports it and then stays quiet for that target until it has gone
@@ -168,6 +170,19 @@ class Algorithm(Protocol):
     def reset(self) -> None: ...
 
     def process(self, sample: Sample) -> list[Detection] | list[Message]: ...
+
+
+@runtime_checkable
+class BurstOnDemand(Protocol):
+    """An algorithm that decides per sample, from the key frame alone, whether it needs the
+    pictures after it (e.g. smoke and fire: only when the key frame has fire-coloured
+    regions). ``pictures_after(key, timestamp)`` gets the key frame as the sample will
+    carry it (same array, at the analysis size) and returns how many of the following
+    pictures it wants, 0 for none; the engine decodes and converts at most its burst
+    size - 1 of them, and the sample then carries ``1 + n`` frames. Algorithms without it
+    get the whole burst at every sample."""
+
+    def pictures_after(self, key: Frame, timestamp: float) -> int: ...
 
 
 @runtime_checkable

@@ -221,22 +221,36 @@ class FlameCues:
         self.params = params or FlameParams()
         self._previous: _Frame | None = None
         self._blinks: deque[list[Box]] = deque(maxlen=self.params.blink_memory)
+        #: The key frame :meth:`wants_burst` looked at, its planes and flame regions.
+        self._looked_at: tuple[U8, _Frame, NDArray[np.int32], list[_Component]] | None = None
 
     def reset(self) -> None:
         self._previous = None
         self._blinks.clear()
 
+    def wants_burst(self, key: U8) -> bool:
+        """Whether the rest of the burst can matter: the key frame (downscaled) has a
+        flame-coloured region. :meth:`analyse` reuses this work for the same key array."""
+        prepared = _prepare(key, self.params)
+        labels, components = _components(prepared.mask, self.params.min_area)
+        self._looked_at = (key, prepared, labels, components)
+        return bool(components)
+
     def analyse(self, frames: list[U8]) -> list[FlameRegion]:
         """Fire candidates of one sample; frames[0] is the key frame, all downscaled."""
         p = self.params
-        key = _prepare(frames[0], p)
+        looked_at, self._looked_at = self._looked_at, None
+        if looked_at is not None and looked_at[0] is frames[0]:
+            _, key, labels, components = looked_at
+        else:
+            key = _prepare(frames[0], p)
+            labels, components = _components(key.mask, p.min_area)
         previous = self._previous
         if previous is not None and previous.gray.shape != key.gray.shape:
             previous = None
         self._previous = key
         blinks: list[Box] = []
         self._blinks.append(blinks)
-        labels, components = _components(key.mask, p.min_area)
         if not components:
             return []  # the rest of the burst matters only around flame-coloured regions
         prepared = [key, *(_prepare(f, p) for f in frames[1:])]

@@ -18,11 +18,14 @@ Per sample (see :class:`~openvias.algorithms.base.Sample`; a burst of 1-3 frames
 
 Sampling assumption: samples are ``video_sampling_interval`` seconds apart (1 s by default)
 and each carries the key frame plus the next one or two decoded frames (a burst, ~33-66 ms):
-flicker within a burst is the strongest fire cue. Single-frame samples work too (fire then
-relies on change between samples, which is weaker evidence). The gates count samples, not
-seconds: at a 10 s interval, confirming a fire takes 30 s. Cues across samples assume a
-fixed camera; when most of the frame changes at once (camera moved, lights switched) the
-smoke history restarts and fire falls back on single-frame cues for that sample.
+flicker within a burst is the strongest fire cue. The detector asks for the burst only when
+the key frame has flame-coloured regions (``pictures_after``; the engine then decodes no
+more than the key frame of most samples); smoke uses key frames only. Single-frame samples
+work too (fire then relies on change between samples, which is weaker evidence). The gates
+count samples, not seconds: at a 10 s interval, confirming a fire takes 30 s. Cues across
+samples assume a fixed camera; when most of the frame changes at once (camera moved, lights
+switched) or the whole view shifts (a panning camera) the smoke history restarts, and when
+most of it changes fire falls back on single-frame cues for that sample.
 """
 
 from __future__ import annotations
@@ -39,6 +42,9 @@ from openvias.algorithms.flame import FlameCues, FlameParams
 from openvias.algorithms.smoke import SmokeCues, SmokeParams
 from openvias.domain.algorithm_configs import SmokeAndFireCommon
 from openvias.domain.roi import TargetRoi, parse_target_roi
+
+#: Pictures after the key frame the flicker cue uses (``FlameCues``: pairs within a burst).
+BURST_AFTER_KEY = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +120,15 @@ class SmokeFireDetector:
                     if d.state == state]  # fmt: skip
             alarms.extend(Detection(c.state, *c.box, score=c.score) for c in gate.update(mine))
         return alarms
+
+    def pictures_after(self, key: Frame, timestamp: float) -> int:
+        """The burst matters only to fire, and only around flame-coloured regions of the
+        key frame (``FlameCues.analyse`` ignores it otherwise), so a sample without any
+        needs no more than its key frame: the results are the same, the decoding is not."""
+        if not self.config.fire_detection_sw:
+            return 0
+        small = downscale(key, self.params.analysis_side)
+        return BURST_AFTER_KEY if self._flame.wants_burst(small) else 0
 
     def candidates(self, sample: Sample) -> list[Detection]:
         """This sample's fire and smoke regions inside the ROI (updates cue history)."""

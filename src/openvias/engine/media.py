@@ -48,7 +48,7 @@ from openvias.engine.http_fallback import fetch_to_temp_file
 from openvias.engine.media_errors import MediaError, media_error, redact_url, stream_ended
 from openvias.engine.media_inputs import input_options
 from openvias.engine.media_packets import PacketReader
-from openvias.engine.sampling import FULL, BurstSampler
+from openvias.engine.sampling import FULL, BurstSampler, PicturesAfter
 
 __all__ = [
     "DEFAULT_DOWNLOAD_LIMIT",
@@ -124,6 +124,9 @@ class MediaReader:
     connection (None when ``OPENVIAS_ALLOW_PRIVATE_TARGETS`` allows every address).
     ``analysis_side`` delivers frames scaled down to that longer side while converting
     them (``Sample.source_size`` and ``Sample.full_key`` keep the source resolution).
+    ``pictures_after`` (may also be set before :meth:`open`) is asked per sample how many
+    pictures of the burst after the key picture to decode (see
+    :mod:`openvias.engine.sampling`); None = the whole burst, always.
     """
 
     def __init__(
@@ -139,6 +142,7 @@ class MediaReader:
         prefer_keyframes: bool = True,
         analysis_side: int | None = None,
         address_guard: AddressGuard | None = VIDEO_SOURCE_GUARD,
+        pictures_after: PicturesAfter | None = None,
     ) -> None:
         if interval <= 0 or burst < 1 or start_at < 0:
             raise ValueError("interval must be > 0, burst >= 1 and start_at >= 0")
@@ -153,6 +157,7 @@ class MediaReader:
         self.max_download_bytes = max_download_bytes
         self.analysis_side = analysis_side
         self.prefer_keyframes = prefer_keyframes
+        self.pictures_after = pictures_after
         self.address_guard = None if source.operator_configured else address_guard
         self.live = source.live
         self.duration: float | None = None
@@ -387,6 +392,7 @@ class MediaReader:
             prefer_keyframes=self.prefer_keyframes,
             key_gaps=key_gaps,
             analysis_side=self.analysis_side,
+            pictures_after=self.pictures_after,
         )
 
     def _produce(

@@ -24,8 +24,10 @@ from dataclasses import replace
 from openvias.algorithms.base import (
     Algorithm,
     AlgorithmUnavailable,
+    BurstOnDemand,
     Detection,
     Finishing,
+    Frame,
     Message,
     Sample,
 )
@@ -207,6 +209,8 @@ class Pipeline:
         if plugin.burst is not None:
             job = replace(job, burst=plugin.burst)
         reader = self.reader_factory(source, job, plugin.analysis_side)
+        if isinstance(algorithm, BurstOnDemand):
+            reader.pictures_after = self._burst_choice(algorithm)
         with self._lock:
             self._reader = reader
         if self.stopped:
@@ -236,6 +240,19 @@ class Pipeline:
         finally:
             with self._lock:
                 self._reader = None
+
+    def _burst_choice(self, algorithm: BurstOnDemand) -> Callable[[Frame, float], int]:
+        """The algorithm's per-sample burst choice; when it raises (a bug, logged), the
+        sample gets the whole burst and the analysis goes on."""
+
+        def pictures_after(key: Frame, timestamp: float) -> int:
+            try:
+                return algorithm.pictures_after(key, timestamp)
+            except Exception:
+                log.exception("algorithm failed to choose a burst on task %s", self.job.task_id)
+                return BURST
+
+        return pictures_after
 
     def _analyse(self, sample: Sample, config: CommonConfig, algorithm: Algorithm) -> None:
         self.samples += 1
