@@ -7,6 +7,7 @@ whose address carries a user and password (unreachable, so the stream reconnects
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import httpx
@@ -106,10 +107,24 @@ def test_no_secret_reaches_the_log(logged: Logged) -> None:
         assert secret not in logged.text, f"a secret ({secret[:6]}...) is in the log"
 
 
-def test_every_json_line_is_an_object_with_the_fields(logged: Logged) -> None:
-    if logged.format != "json":
-        pytest.skip("text format")
-    lines = [json.loads(line) for line in logged.text.splitlines() if line.strip()]
+def test_every_line_has_the_layout_of_its_format(logged: Logged) -> None:
+    if logged.format == "text":
+        _check_text_lines(logged.text)
+    else:
+        _check_json_lines(logged.text)
+
+
+def _check_text_lines(text: str) -> None:
+    layout = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (INFO|WARNING|ERROR) [\w.]+: ")
+    failed_login = [line for line in text.splitlines() if "failed login" in line]
+    assert failed_login
+    for line in failed_login:
+        assert layout.match(line), line
+        assert not line.lstrip().startswith("{"), line
+
+
+def _check_json_lines(text: str) -> None:
+    lines = [json.loads(line) for line in text.splitlines() if line.strip()]
     assert lines
     for line in lines:
         assert {"time", "level", "logger", "message"} <= line.keys(), line
