@@ -38,7 +38,7 @@ from openvias.algorithms.scene import Scene, SceneParams, SceneUpdate
 from openvias.domain.alarms import LINE_COUNT_EVENT_TYPE, REGION_COUNT_EVENT_TYPE
 from openvias.domain.algorithm_configs import FlowCountCommon
 from openvias.domain.geometry import SIDE1
-from openvias.domain.roi import TargetRoi, parse_target_roi
+from openvias.domain.roi import roi_or_whole_frame
 
 
 class FlowCounter:
@@ -51,7 +51,7 @@ class FlowCounter:
         params: SceneParams | None = None,
     ) -> None:
         self.config = config
-        roi = parse_target_roi(config.target_roi) if config.target_roi.strip() else TargetRoi()
+        roi = roi_or_whole_frame(config.target_roi)
         self.scene = Scene(
             detector,
             roi,

@@ -29,7 +29,7 @@ from openvias.algorithms.scene import Scene, SceneParams
 from openvias.algorithms.tracker import Track
 from openvias.domain.algorithm_configs import IntrusionDetectionCommon
 from openvias.domain.geometry import SIDE1
-from openvias.domain.roi import RoiLine, TargetRoi, parse_target_roi
+from openvias.domain.roi import RoiLine, roi_or_whole_frame
 
 CATEGORY_NAMES = ("person", "vehicle")
 
@@ -69,7 +69,7 @@ class IntrusionDetector:
         params: SceneParams | None = None,
     ) -> None:
         self.config = config
-        roi = parse_target_roi(config.target_roi) if config.target_roi.strip() else TargetRoi()
+        roi = roi_or_whole_frame(config.target_roi)
         self.scene = Scene(
             detector,
             roi,

@@ -41,7 +41,7 @@ from openvias.algorithms.base import STATE_FIRE, STATE_SMOKE, Detection, Frame, 
 from openvias.algorithms.flame import FlameCues, FlameParams
 from openvias.algorithms.smoke import SmokeCues, SmokeParams
 from openvias.domain.algorithm_configs import SmokeAndFireCommon
-from openvias.domain.roi import TargetRoi, parse_target_roi
+from openvias.domain.roi import TargetRoi, roi_or_whole_frame
 
 #: Pictures after the key frame the flicker cue uses (``FlameCues``: pairs within a burst).
 BURST_AFTER_KEY = 2
@@ -89,7 +89,7 @@ class SmokeFireDetector:
         self.config = config or SmokeAndFireCommon()
         self.params = params or SmokeFireParams()
         roi = self.config.target_roi
-        self.roi: TargetRoi = parse_target_roi(roi) if roi.strip() else TargetRoi()
+        self.roi: TargetRoi = roi_or_whole_frame(roi)
         self._flame = FlameCues(self.params.flame)
         self._smoke = SmokeCues(self.params.smoke)
         self._gates = {

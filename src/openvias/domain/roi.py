@@ -141,6 +141,11 @@ def _line(shape: dict[str, Any], where: str) -> RoiLine:
     )
 
 
+def roi_or_whole_frame(text: str) -> TargetRoi:
+    """``target_roi`` parsed, or no shapes (the whole frame) when it is blank."""
+    return parse_target_roi(text) if text.strip() else TargetRoi()
+
+
 def parse_target_roi(text: str) -> TargetRoi:
     """Parse and check a ``target_roi`` string; raises :class:`RoiError`."""
     if len(text) > MAX_ROI_LENGTH:
