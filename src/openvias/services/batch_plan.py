@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from openvias.domain.roi import RoiError, parse_target_roi
 from openvias.errors import InvalidParameter
 from openvias.schemas.batch_tasks import BatchInput
-from openvias.store.models import VideoGroup, VideoGroupMember, VideoSource
+from openvias.store.repositories.video_groups import VideoGroupRepository
+from openvias.store.repositories.video_sources import VideoSourceRepository
 
 ROI_PARAM = "batch_input.video_source_group.video_source_list.target_roi"
 #: Item errors quoted in the refusal of an input that yields no task (the rest are counted).
@@ -76,37 +76,16 @@ async def resolve(session: AsyncSession, project_id: str, batch_input: BatchInpu
     check_rois(batch_input)
     entries = batch_input.video_source_group
     wanted_groups = {g.video_source_group_id for g in entries}
-    known_groups = set(
-        await session.scalars(
-            select(VideoGroup.id).where(
-                VideoGroup.project_id == project_id, VideoGroup.id.in_(wanted_groups)
-            )
-        )
-    )
+    groups = VideoGroupRepository(session)
+    known_groups = await groups.existing_ids(project_id, list(wanted_groups))
     membership: set[tuple[str, str]] = set()
     by_group: dict[str, list[str]] = {gid: [] for gid in known_groups}
     if known_groups:
-        rows = await session.execute(
-            select(VideoGroupMember.group_id, VideoGroupMember.source_id)
-            .join(VideoSource, VideoSource.id == VideoGroupMember.source_id)
-            .where(VideoGroupMember.group_id.in_(known_groups))
-            .order_by(VideoSource.created_at)
-        )
-        for group_id, source_id in rows:
+        for group_id, source_id in await groups.memberships(known_groups):
             membership.add((group_id, source_id))
             by_group[group_id].append(source_id)
     listed = {s.video_source_id for g in entries for s in g.video_source_list}
-    known_sources = (
-        set(
-            await session.scalars(
-                select(VideoSource.id).where(
-                    VideoSource.project_id == project_id, VideoSource.id.in_(listed)
-                )
-            )
-        )
-        if listed
-        else set()
-    )
+    known_sources = await VideoSourceRepository(session).existing_ids(project_id, list(listed))
 
     plan = BatchPlan()
     for entry in entries:

@@ -8,11 +8,10 @@ import os
 import secrets
 from pathlib import Path
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from openvias.services.identity import IdentityService
-from openvias.store.models import User
+from openvias.store.repositories.identity import user_count
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +24,7 @@ async def bootstrap_if_empty(
     session: AsyncSession, admin_password: str | None, data_dir: Path
 ) -> bool:
     """Create the bootstrap identity when no user exists; returns whether it did."""
-    if await session.scalar(select(func.count()).select_from(User)):
+    if await user_count(session):
         return False
     password = admin_password or secrets.token_urlsafe(18)
     identity = IdentityService(session)

@@ -8,7 +8,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +17,7 @@ from openvias.errors import Conflict, InvalidParameter, NotFound, Unauthorized
 from openvias.services.login_guard import LoginGuard, LoginName
 from openvias.services.passwords import hash_password
 from openvias.store.models import Domain, Grant, Project, Token, User
+from openvias.store.repositories import identity as rows
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 
@@ -63,7 +63,7 @@ class IdentityService:
     # -- administration -------------------------------------------------------------
     async def ensure_domain(self, name: str) -> Domain:
         _check_name("domain", name)
-        domain = await self.session.scalar(select(Domain).where(Domain.name == name))
+        domain = await rows.domain_named(self.session, name)
         if domain is None:
             domain = Domain(id=new_hex_id(), name=name, created_at=utcnow())
             self.session.add(domain)
@@ -103,10 +103,7 @@ class IdentityService:
         return project
 
     async def find_user(self, name: str, domain_name: str | None = None) -> User:
-        stmt = select(User).where(User.name == name)
-        if domain_name is not None:
-            stmt = stmt.join(Domain, Domain.id == User.domain_id).where(Domain.name == domain_name)
-        users = list(await self.session.scalars(stmt))
+        users = await rows.users_named(self.session, name, domain_name)
         if len(users) != 1:
             raise NotFound(
                 f"User {name} not found"
@@ -116,10 +113,7 @@ class IdentityService:
         return users[0]
 
     async def find_project(self, name_or_id: str, domain_id: str | None = None) -> Project:
-        stmt = select(Project).where((Project.name == name_or_id) | (Project.id == name_or_id))
-        if domain_id is not None:
-            stmt = stmt.where(Project.domain_id == domain_id)
-        projects = list(await self.session.scalars(stmt))
+        projects = await rows.projects_named(self.session, name_or_id, domain_id)
         if len(projects) != 1:
             raise NotFound(f"Project {name_or_id} not found or ambiguous")
         return projects[0]
@@ -150,15 +144,10 @@ class IdentityService:
         fail alike (same answer, a verification against a dummy hash, one failure counted)."""
         attempted: LoginName = (domain_id or "", domain_name or "", user_name)
         guard.check(attempted, client)
-        domain_match = Domain.id == domain_id if domain_id else Domain.name == domain_name
-        row = (
-            await self.session.execute(
-                select(User, Domain)
-                .join(Domain, Domain.id == User.domain_id)
-                .where(domain_match, User.name == user_name)
-            )
-        ).first()
-        user, domain = (row[0], row[1]) if row else (None, None)
+        found = await rows.user_with_domain(
+            self.session, user_name, domain_id=domain_id, domain_name=domain_name
+        )
+        user, domain = found if found else (None, None)
         if not await guard.verify(user.password_hash if user else None, password):
             guard.failed(attempted, client)
             raise Unauthorized("The username or password is wrong.")
@@ -184,16 +173,7 @@ class IdentityService:
     async def _granted_project(
         self, user: User, project_id: str | None, project_name: str | None
     ) -> Project:
-        stmt = (
-            select(Project)
-            .join(Grant, Grant.project_id == Project.id)
-            .where(Grant.user_id == user.id, Project.enabled.is_(True))
-        )
-        if project_id:
-            stmt = stmt.where(Project.id == project_id)
-        else:
-            stmt = stmt.where(Project.name == project_name, Project.domain_id == user.domain_id)
-        project = await self.session.scalar(stmt)
+        project = await rows.granted_project(self.session, user, project_id, project_name)
         if project is None:
             raise Unauthorized("The user has no access to the requested project scope.")
         return project
@@ -202,25 +182,10 @@ class IdentityService:
         """The caller a token stands for while it is valid: not expired nor revoked, its
         user enabled, and its project enabled and still granted to the user (Keystone ends
         a token when any of these goes, so it is refused with 401, not 403)."""
-        row = (
-            await self.session.execute(
-                select(Token, User)
-                .join(User, User.id == Token.user_id)
-                .join(Project, Project.id == Token.project_id)
-                .join(
-                    Grant,
-                    (Grant.user_id == Token.user_id) & (Grant.project_id == Token.project_id),
-                )
-                .where(
-                    Token.digest == token_digest(value),
-                    User.enabled.is_(True),
-                    Project.enabled.is_(True),
-                )
-            )
-        ).first()
-        if row is None:
+        found = await rows.token_with_user(self.session, token_digest(value))
+        if found is None:
             return None
-        token, user = row[0], row[1]
+        token, user = found
         expires_at = _aware(token.expires_at)
         if token.revoked_at is not None or expires_at <= utcnow():
             return None
@@ -237,27 +202,10 @@ class IdentityService:
     async def may_use_project(self, principal: Principal, project_id: str) -> bool:
         if principal.token_project_id is not None:
             return principal.token_project_id == project_id
-        grant = await self.session.scalar(
-            select(Grant.project_id)
-            .join(Project, Project.id == Grant.project_id)
-            .where(
-                Grant.user_id == principal.user_id,
-                Grant.project_id == project_id,
-                Project.enabled.is_(True),
-            )
-        )
-        return grant is not None
+        return await rows.has_enabled_grant(self.session, principal.user_id, project_id)
 
     async def visible_projects(self, principal: Principal, name: str | None) -> list[Project]:
-        stmt = (
-            select(Project)
-            .join(Grant, Grant.project_id == Project.id)
-            .where(Grant.user_id == principal.user_id)
-            .order_by(Project.name)
-        )
-        if name is not None:
-            stmt = stmt.where(Project.name == name)
-        return list(await self.session.scalars(stmt))
+        return await rows.granted_projects(self.session, principal.user_id, name)
 
 
 def _aware(moment: datetime) -> datetime:

@@ -9,7 +9,6 @@ every signed request.
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from openvias.domain.clock import utcnow
@@ -26,7 +25,7 @@ class IdentityAdmin:
         self.identity = IdentityService(session)
 
     async def domain(self, name: str) -> Domain:
-        found = await self.session.scalar(select(Domain).where(Domain.name == name))
+        found = await rows.domain_named(self.session, name)
         if found is None:
             raise NotFound(f"Domain {name} not found")
         return found

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from openvias.domain.ids import new_resource_id
@@ -14,6 +13,7 @@ from openvias.schemas.batch_tasks import BatchTaskCreate
 from openvias.schemas.templates import BatchTaskFromTemplate, TemplateInfo
 from openvias.services.rendering import shown
 from openvias.store.models import TaskTemplate
+from openvias.store.repositories.templates import TemplateRepository
 
 
 async def save_template(
@@ -44,32 +44,19 @@ class TemplateService:
     def __init__(self, session: AsyncSession, project_id: str) -> None:
         self.session = session
         self.project_id = project_id
+        self.templates = TemplateRepository(session)
 
     async def get(self, template_id: str) -> TaskTemplate:
-        template = await self.session.scalar(
-            select(TaskTemplate).where(
-                TaskTemplate.project_id == self.project_id, TaskTemplate.id == template_id
-            )
-        )
+        template = await self.templates.get(self.project_id, template_id)
         if template is None:
             raise NotFound(f"Template {template_id} does not exist.", param="template_id")
         return template
 
     async def list_page(self, *, limit: int, offset: int) -> tuple[list[TaskTemplate], int]:
-        base = select(TaskTemplate).where(TaskTemplate.project_id == self.project_id)
-        total = int(
-            await self.session.scalar(select(func.count()).select_from(base.subquery())) or 0
-        )
-        rows = await self.session.scalars(
-            base.order_by(TaskTemplate.created_at.desc(), TaskTemplate.id)
-            .limit(limit)
-            .offset(offset)
-        )
-        return list(rows), total
+        return await self.templates.page(self.project_id, limit=limit, offset=offset)
 
     async def delete(self, template_id: str) -> None:
-        await self.session.delete(await self.get(template_id))
-        await self.session.flush()
+        await self.templates.delete(await self.get(template_id))
 
 
 def template_info(template: TaskTemplate) -> TemplateInfo:

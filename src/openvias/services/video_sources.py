@@ -7,8 +7,7 @@ same), which costs a fraction of building and validating the models. The models 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,7 +31,7 @@ from openvias.errors import (
 from openvias.schemas.video_sources import VideoSourceCreate, VideoSourceUpdate
 from openvias.services.rendering import shown_json
 from openvias.services.video_groups import flush_named
-from openvias.store.direct import AnySelect, Fetch, Row
+from openvias.store.direct import Fetch
 from openvias.store.models import VideoSource
 from openvias.store.repositories.video_groups import GroupCounts, VideoGroupRepository
 from openvias.store.repositories.video_sources import (
@@ -210,7 +209,7 @@ class VideoSourceService:
             ) from exc
 
     async def show(self, source_id: str) -> bytes:
-        body = await show_document(self._fetch, self.project_id, source_id)
+        body = await show_document(self.sources.fetch, self.project_id, source_id)
         if body is None:
             raise NotFound(f"Video source {source_id} does not exist.", param="video_source_id")
         return body
@@ -234,9 +233,6 @@ class VideoSourceService:
             },
             what=f"a video source of project {self.project_id}",
         )
-
-    async def _fetch(self, stmt: AnySelect, params: Mapping[str, Any]) -> Sequence[Row]:
-        return (await self.session.execute(stmt, params)).all()
 
     async def _packages(self, source_ids: list[str]) -> dict[str, list[dict[str, object]]]:
         by_source = await self.groups.groups_of_sources(source_ids)

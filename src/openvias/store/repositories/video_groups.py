@@ -118,6 +118,16 @@ class VideoGroupRepository:
         )
         await self.add_members([group_id], source_ids)
 
+    async def memberships(self, group_ids: Iterable[str]) -> list[tuple[str, str]]:
+        """(group, source) of every member of the groups, sources in creation order."""
+        rows = await self.session.execute(
+            select(VideoGroupMember.group_id, VideoGroupMember.source_id)
+            .join(VideoSource, VideoSource.id == VideoGroupMember.source_id)
+            .where(VideoGroupMember.group_id.in_(group_ids))
+            .order_by(VideoSource.created_at)
+        )
+        return [(group_id, source_id) for group_id, source_id in rows]
+
     async def groups_of_sources(self, source_ids: Sequence[str]) -> dict[str, list[VideoGroup]]:
         result: dict[str, list[VideoGroup]] = {sid: [] for sid in source_ids}
         if not source_ids:

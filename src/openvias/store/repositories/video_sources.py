@@ -7,7 +7,7 @@ on the request session or on ``store.direct`` (see :func:`source_detail`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from openvias.store.direct import Fetch
+from openvias.store.direct import AnySelect, Fetch, Row
 from openvias.store.models import Task, VideoGroup, VideoGroupMember, VideoSource
 from openvias.store.repositories.video_groups import (
     BATCH_COUNTS_OF_SOURCE,
@@ -156,6 +156,10 @@ class VideoSourceRepository:
                 VideoSource.project_id == project_id, VideoSource.id == source_id
             )
         )
+
+    async def fetch(self, stmt: AnySelect, params: Mapping[str, Any]) -> Sequence[Row]:
+        """Run a prepared read (:func:`source_detail`'s) on this session: a ``Fetch``."""
+        return (await self.session.execute(stmt, params)).all()
 
     async def existing_ids(self, project_id: str, ids: Sequence[str]) -> set[str]:
         if not ids:
