@@ -109,54 +109,57 @@ def measure_live(
             api = Api(server, probe, max(steps))
             try:
                 tasks: dict[str, str] = {}
-                for n in steps:
-                    while len(tasks) < n:
-                        name = rig.names[len(tasks)]
-                        tasks[api.live_task(rig.url(name), name, probe)] = name
-                    states = wait_running(api, list(tasks), timeout=30 + 3 * n)
-                    if sum(s == "RUNNING" for s in states.values()) < n:
-                        print(
-                            f"   N={n}: only {sum(s == 'RUNNING' for s in states.values())} RUNNING"
+                try:
+                    for n in steps:
+                        while len(tasks) < n:
+                            name = rig.names[len(tasks)]
+                            tasks[api.live_task(rig.url(name), name, probe)] = name
+                        states = wait_running(api, list(tasks), timeout=30 + 3 * n)
+                        running = sum(s == "RUNNING" for s in states.values())
+                        if running < n:
+                            print(f"   N={n}: only {running} RUNNING")
+                        # Settle: at least settle_s, then until every stream's latest alarm came
+                        # less than MAX_LAG_S late (new streams start behind), at most MAX_SETTLE_S.
+                        settle_start = time.monotonic()
+                        time.sleep(settle_s)
+                        while (
+                            unsettled(tasks, server, rig, probe)
+                            and time.monotonic() - settle_start < MAX_SETTLE_S
+                        ):
+                            time.sleep(2.0)
+                        settled_after = time.monotonic() - settle_start
+                        before = cpu_snapshot(server, rig)
+                        start = time.time()
+                        time.sleep(window_s)
+                        end = time.time()
+                        after = cpu_snapshot(server, rig)
+                        load = os.getloadavg()
+                        time.sleep(LATE_GRACE_S)
+                        states = api.states(list(tasks))
+                        alarms = read_alarms(server, probe)
+                        checks, total, lag, store = check_streams(
+                            tasks, alarms, rig.plays(), probe, (start, end), states
                         )
-                    # Settle: at least settle_s, then until every stream's latest alarm came
-                    # less than MAX_LAG_S late (new streams start behind), at most MAX_SETTLE_S.
-                    settle_start = time.monotonic()
-                    time.sleep(settle_s)
-                    while (
-                        unsettled(tasks, server, rig, probe)
-                        and time.monotonic() - settle_start < MAX_SETTLE_S
-                    ):
-                        time.sleep(2.0)
-                    settled_after = time.monotonic() - settle_start
-                    before = cpu_snapshot(server, rig)
-                    start = time.time()
-                    time.sleep(window_s)
-                    end = time.time()
-                    after = cpu_snapshot(server, rig)
-                    load = os.getloadavg()
-                    time.sleep(LATE_GRACE_S)
-                    states = api.states(list(tasks))
-                    alarms = read_alarms(server, probe)
-                    checks, total, lag, store = check_streams(
-                        tasks, alarms, rig.plays(), probe, (start, end), states
-                    )
-                    step = LiveStep(
-                        n=n,
-                        running=sum(s == "RUNNING" for s in states.values()),
-                        window_s=end - start,
-                        cpu=cpu_share(before, after),
-                        checks=checks,
-                        frame_to_stored=total,
-                        camera_to_analysed=lag,
-                        analysed_to_stored=store,
-                        all_alarms=len(alarms),
-                        load=load,
-                        settled_s=settled_after,
-                    )
-                    results.append(step)
-                    print_step(step)
-                    if not step.passed:
-                        break
+                        step = LiveStep(
+                            n=n,
+                            running=sum(s == "RUNNING" for s in states.values()),
+                            window_s=end - start,
+                            cpu=cpu_share(before, after),
+                            checks=checks,
+                            frame_to_stored=total,
+                            camera_to_analysed=lag,
+                            analysed_to_stored=store,
+                            all_alarms=len(alarms),
+                            load=load,
+                            settled_s=settled_after,
+                        )
+                        results.append(step)
+                        print_step(step)
+                        if not step.passed:
+                            break
+                except httpx.TimeoutException as error:
+                    # A saturated server stops answering: the step did not pass.
+                    print(f"   N={n}: the server did not answer in time ({error}); stopped")
             finally:
                 api.close()
     finally:

@@ -21,6 +21,8 @@ disable_created_metrics()  # type: ignore[no-untyped-call]
 
 #: Attempts take milliseconds on loopback and up to the sink's timeout (30 s at most).
 _ATTEMPT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+#: One sample through a detector: milliseconds for the colour checks, seconds for a big model.
+_DETECTOR_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 #: From stored to delivered: at once, or after retries backed off up to minutes.
 _LATENCY_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600)
 
@@ -45,4 +47,10 @@ ALARMS_STORED = Counter(
     "openvias_alarms_stored_total",
     "Alarms the engine stored, by algorithm service and alarm state (event_set state).",
     ["service", "state"],
+)
+DETECTOR_LATENCY_SECONDS = Histogram(
+    "openvias_detector_latency_seconds",
+    "How long the algorithm took to analyse one sample, by algorithm service.",
+    ["service"],
+    buckets=_DETECTOR_BUCKETS,
 )

@@ -256,3 +256,14 @@ def test_frames_are_converted_at_the_analysis_size(tmp_path: Path) -> None:
             # ... and the small frames are that picture, scaled (not another one).
             scaled = cv2.resize(big.key, (320, 180), interpolation=cv2.INTER_AREA)
             assert np.abs(little.key.astype(int) - scaled.astype(int)).mean() < 4
+
+
+@pytest.mark.parametrize("extension", ["mp4", "mkv"])
+def test_the_last_pictures_of_a_file_are_sampled(clips: Clips, extension: str) -> None:
+    """The pictures the decoder hands back when drained at the end of a file carry no time
+    base of their own; they still get their time (they used to be dropped, so a 3 s clip
+    sampled every picture ended at 2.88 s)."""
+    samples, _ = read_all(clips.by_container[extension], interval=1 / FPS, burst=1)
+
+    assert stamps(samples)[-1] == round(3 - 1 / FPS, 3)
+    assert_right_pictures(samples)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -23,6 +23,7 @@ from tests.sinks.receiver import Receiver, running_receiver
 from tests.support import REPO, Server, running_server
 
 DASHBOARD = REPO / "deploy" / "grafana" / "openvias.json"
+STAGES = ("decode", "convert", "analyse")
 #: (sample name, labels as sorted pairs) -> value
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -123,6 +124,16 @@ def test_the_series_move_while_tasks_run(
     assert value(running, "openvias_engine_slots", state="free") == 3
     assert value(running, "openvias_stream_abnormal", **stream) == 0
     assert (value(running, "openvias_stream_position_seconds", **stream) or 0) > 0
+    assert value(running, "openvias_stream_reconnects_total", **stream) == 0
+    assert (value(running, "openvias_stream_lag_seconds", **stream) or -1) >= 0
+    assert total(running, "openvias_detector_latency_seconds_count", service=SMOKE) >= 1
+    work: list[tuple[str, dict[str, str]]] = [("openvias_stream_pictures_decoded_total", {})]
+    work += [("openvias_stream_stage_seconds_total", {"stage": s}) for s in STAGES]
+    for name, extra in work:
+        labels = {**stream, **extra}
+        earlier = value(running, name, **labels) or 0
+        assert earlier > 0, (name, labels)
+        wait_for(moved(server, name, labels, earlier), what=f"{name} {extra} to move")
 
     output = {"webhook": {"url": receiver.script("/alarms"), "headers": {"X-Test": "yes"}}}
     source = tc.vc.create_source(type_config=URL_CONFIG.format(url=(clips / "flame.mp4").as_uri()))
@@ -151,6 +162,11 @@ def test_the_series_move_while_tasks_run(
     )
     _, stopped = scrape(server)
     assert value(stopped, "openvias_stream_samples_analysed_total", **stream) is None
+
+
+def moved(server: Server, name: str, labels: dict[str, str], earlier: float) -> Callable[[], bool]:
+    """Whether the series has grown past ``earlier`` in a new scrape."""
+    return lambda: (value(scrape(server)[1], name, **labels) or 0) > earlier
 
 
 def exported_names(text: str) -> set[str]:

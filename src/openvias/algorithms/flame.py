@@ -54,6 +54,7 @@ Box = tuple[int, int, int, int]
 
 _K3 = np.ones((3, 3), np.uint8)
 _K5 = np.ones((5, 5), np.uint8)
+_NO_LABELS: NDArray[np.int32] = np.zeros((0, 0), np.int32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,12 +128,29 @@ class _Frame:
     mask: BoolMap
 
 
+@dataclass(frozen=True, slots=True)
+class Planes:
+    """The B, G, R planes of a picture, their maximum (HSV's V) and its grey: computed once
+    per key frame for both the flame and the smoke cues."""
+
+    channels: tuple[U8, U8, U8]
+    value: U8
+    gray: U8
+
+    @classmethod
+    def of(cls, bgr: U8) -> Planes:
+        b, g, r = cv2.split(bgr)
+        value = cast(U8, cv2.max(cv2.max(b, g), r))
+        gray = cast(U8, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY))
+        return cls(channels=(cast(U8, b), cast(U8, g), cast(U8, r)), value=value, gray=gray)
+
+
 def _at_least(plane: MatLike, level: int, high: int = 255) -> U8:
     """``high`` where the plane is at least ``level``, else 0."""
     return cast(U8, cv2.threshold(plane, level - 1, high, cv2.THRESH_BINARY)[1])
 
 
-def _prepare(bgr: U8, p: FlameParams) -> _Frame:
+def _prepare(bgr: U8, p: FlameParams, planes: Planes | None = None) -> _Frame:
     """Brightness (HSV's V, the largest of B, G, R), gray and flame pixels of one frame.
 
     The flame mask is the body plus the burnt-out core next to it. Hue and saturation are
@@ -140,12 +158,15 @@ def _prepare(bgr: U8, p: FlameParams) -> _Frame:
     only in the box around those pixels: most views have few or none, and the conversion is
     the costliest step of the frame.
     """
-    b, g, r = cv2.split(bgr)
-    value = cast(U8, cv2.max(cv2.max(b, g), r))
-    gray = cast(U8, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY))
+    planes = planes or Planes.of(bgr)
+    b, g, r = planes.channels
+    value, gray = planes.value, planes.gray
+    strong_red = _at_least(r, p.min_red)
+    if not cv2.countNonZero(strong_red):  # no body, so no core either: most views
+        return _Frame(value=value, gray=gray, mask=np.zeros(value.shape, np.bool_))
     red_over_green = cv2.compare(r, g, cv2.CMP_GE)
     body = cv2.bitwise_and(red_over_green, cv2.compare(g, b, cv2.CMP_GT))
-    body = cv2.bitwise_and(body, _at_least(r, p.min_red))
+    body = cv2.bitwise_and(body, strong_red)
     x, y, w, h = cv2.boundingRect(body)
     if w == 0:
         return _Frame(value=value, gray=gray, mask=np.zeros(value.shape, np.bool_))
@@ -198,9 +219,9 @@ def _components(mask: BoolMap, min_area: int) -> tuple[NDArray[np.int32], list[_
     """Labels of the mask's 8-connected components, and those of at least ``min_area``
     pixels. Labelling runs only on the box around the mask's pixels."""
     x, y, w, h = cv2.boundingRect(mask.view(np.uint8))
-    labels = np.zeros(mask.shape, np.int32)
     if w == 0:
-        return labels, []
+        return _NO_LABELS, []  # labels are only looked up for a component
+    labels = np.zeros(mask.shape, np.int32)
     crop = np.ascontiguousarray(mask[y : y + h, x : x + w].view(np.uint8))
     count, crop_labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
         crop, 8, cv2.CV_32S, cv2.CCL_BBDT
@@ -228,22 +249,22 @@ class FlameCues:
         self._previous = None
         self._blinks.clear()
 
-    def wants_burst(self, key: U8) -> bool:
+    def wants_burst(self, key: U8, planes: Planes | None = None) -> bool:
         """Whether the rest of the burst can matter: the key frame (downscaled) has a
         flame-coloured region. :meth:`analyse` reuses this work for the same key array."""
-        prepared = _prepare(key, self.params)
+        prepared = _prepare(key, self.params, planes)
         labels, components = _components(prepared.mask, self.params.min_area)
         self._looked_at = (key, prepared, labels, components)
         return bool(components)
 
-    def analyse(self, frames: list[U8]) -> list[FlameRegion]:
+    def analyse(self, frames: list[U8], key_planes: Planes | None = None) -> list[FlameRegion]:
         """Fire candidates of one sample; frames[0] is the key frame, all downscaled."""
         p = self.params
         looked_at, self._looked_at = self._looked_at, None
         if looked_at is not None and looked_at[0] is frames[0]:
             _, key, labels, components = looked_at
         else:
-            key = _prepare(frames[0], p)
+            key = _prepare(frames[0], p, key_planes)
             labels, components = _components(key.mask, p.min_area)
         previous = self._previous
         if previous is not None and previous.gray.shape != key.gray.shape:

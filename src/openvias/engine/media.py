@@ -166,6 +166,11 @@ class MediaReader:
         self.mode: str = FULL
         self.frames_decoded = 0
         self.damaged_packets = 0
+        #: Seconds in the decoder and in the conversion to BGR, and when (perf_counter) the
+        #: key picture of the latest sample was read (see ``BurstSampler``).
+        self.decode_seconds = 0.0
+        self.convert_seconds = 0.0
+        self.sample_read_at = 0.0
         self.downloaded = False
         self._lock = threading.Lock()
         self._closed = False
@@ -403,8 +408,9 @@ class MediaReader:
         try:
             for packet in packets:
                 samples = sampler.feed(packet)
-                self._note_progress(sampler, packets)
-                yield from samples
+                if samples:  # the counters are read per sample (and at the end)
+                    self._note_progress(sampler, packets)
+                    yield from samples
             if self._closed:
                 return
             samples = sampler.finish()
@@ -433,6 +439,9 @@ class MediaReader:
         self.mode = sampler.mode
         self.frames_decoded = sampler.frames_decoded
         self.damaged_packets = sampler.damaged_packets + packets.unreadable
+        self.decode_seconds = sampler.decode_seconds
+        self.convert_seconds = sampler.convert_seconds
+        self.sample_read_at = sampler.sample_read_at
 
     def _local_path(self) -> str:
         url = self.source.url

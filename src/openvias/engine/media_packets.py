@@ -56,7 +56,11 @@ class PacketReader:
         self.unreadable = 0
 
     def __iter__(self) -> Iterator[VideoPacket]:
-        while (packet := self.read()) is not None:
+        ahead = self._ahead
+        while True:
+            packet = ahead.popleft() if ahead else self._read_from_demuxer()
+            if packet is None:
+                return
             yield packet
 
     def read(self) -> VideoPacket | None:
@@ -92,10 +96,11 @@ class PacketReader:
         if self._timed_out:
             raise MediaError("timeout", f"{self._where} sent no data in time.", transient=True)
         in_a_row = 0
+        timeout = self._read_timeout
         while not self._stopped():
-            started = time.monotonic()
+            started = 0.0 if timeout is None else time.monotonic()
             try:
-                packet = next((p for p in self._demuxed if p.size), None)
+                packet = _next_with_data(self._demuxed)
             except av.error.InvalidDataError:
                 if not self._skip_damage:
                     raise
@@ -105,8 +110,14 @@ class PacketReader:
                     return None
                 self._demuxed = self._container.demux(self._stream)
                 continue
-            waited = time.monotonic() - started
-            if self._read_timeout is not None and waited >= self._read_timeout:
+            if timeout is not None and time.monotonic() - started >= timeout:
                 self._timed_out = True
             return packet
         return None
+
+
+def _next_with_data(packets: Iterator[VideoPacket]) -> VideoPacket | None:
+    for packet in packets:
+        if packet.size:
+            return packet
+    return None

@@ -35,7 +35,7 @@ from openvias.algorithms.registry import AlgorithmPlugin, AlgorithmRegistry, bui
 from openvias.algorithms.render import render_alarm_image, render_message_image
 from openvias.domain.alarms import EVENT_TYPES, Alarm, alarm_message_id
 from openvias.domain.algorithm_configs import CommonConfig
-from openvias.engine.job import Report, StreamJob
+from openvias.engine.job import Report, StreamCounters, StreamJob
 from openvias.engine.media import VIDEO_SOURCE_GUARD, MediaError, MediaReader, MediaSource
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,10 @@ class Pipeline:
         self.alarms = 0
         #: The latest sample's timestamp (s), position (ms) and messages raised on it.
         self._last_sample: tuple[float, int, int] = (0.0, 0, 0)
+        #: What this process did so far (sent with every progress report).
+        self.counters = StreamCounters(interval_s=job.interval)
+        #: The current reader's pictures decoded and decode/convert seconds already counted.
+        self._counted: tuple[int, float, float] = (0, 0.0, 0.0)
 
     def stop(self) -> None:
         """Ask the pipeline to end; interrupts a blocked read. Safe from any thread."""
@@ -213,6 +217,8 @@ class Pipeline:
             reader.pictures_after = self._burst_choice(algorithm)
         with self._lock:
             self._reader = reader
+        self._counted = (0, 0.0, 0.0)
+        self.counters.interval_s = job.interval
         if self.stopped:
             reader.close()
             return source.live
@@ -233,7 +239,8 @@ class Pipeline:
                             )
                         )
                         announced = True
-                    self._analyse(sample, config, algorithm)
+                    self._count_decoding(reader)
+                    self._analyse(sample, config, algorithm, read_at=reader.sample_read_at)
                 if announced and not reader.live and not self.stopped:
                     self._finish(algorithm, reader.duration)
                 return reader.live
@@ -246,22 +253,38 @@ class Pipeline:
         sample gets the whole burst and the analysis goes on."""
 
         def pictures_after(key: Frame, timestamp: float) -> int:
+            started = time.perf_counter()
             try:
                 return algorithm.pictures_after(key, timestamp)
             except Exception:
                 log.exception("algorithm failed to choose a burst on task %s", self.job.task_id)
                 return BURST
+            finally:
+                self.counters.analyse_s += time.perf_counter() - started
 
         return pictures_after
 
-    def _analyse(self, sample: Sample, config: CommonConfig, algorithm: Algorithm) -> None:
+    def _count_decoding(self, reader: MediaReader) -> None:
+        decoded, decode_s, convert_s = self._counted
+        counters = self.counters
+        counters.decoded += reader.frames_decoded - decoded
+        counters.decode_s += reader.decode_seconds - decode_s
+        counters.convert_s += reader.convert_seconds - convert_s
+        self._counted = (reader.frames_decoded, reader.decode_seconds, reader.convert_seconds)
+
+    def _analyse(
+        self, sample: Sample, config: CommonConfig, algorithm: Algorithm, *, read_at: float
+    ) -> None:
         self.samples += 1
+        started = time.perf_counter()
         try:
             found: list[Detection] | list[Message] = algorithm.process(sample)
         except Exception:
             log.exception("algorithm failed on task %s; resetting it", self.job.task_id)
             algorithm.reset()
             found = []
+        self.counters.analyse_s += time.perf_counter() - started
+        self.counters.analysed += 1
         # Live streams restart their clocks on every reconnect: their alarms are placed on
         # the wall clock so that ids stay unique within a run.
         wall_ms = time.time_ns() // 1_000_000
@@ -284,7 +307,9 @@ class Pipeline:
                 event_type=message.event_type, data_extra=message.data,
             )  # fmt: skip
         self._last_sample = (sample.timestamp, media_ms, len(messages) + bool(detections))
-        self.emit(Report(kind="progress", position_ms=media_ms))
+        if self._live and read_at > 0:
+            self.counters.lag_s = max(0.0, time.perf_counter() - read_at)
+        self.emit(Report(kind="progress", position_ms=media_ms, stats=self.counters.to_wire()))
 
     def _finish(self, algorithm: Algorithm, duration: float | None) -> None:
         """The file was read to its end: output what the algorithm held back."""

@@ -44,8 +44,10 @@ before the next picture is decoded, so a quiet camera costs one decoded picture 
 from __future__ import annotations
 
 import math
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 from typing import Final, cast
 
 import av
@@ -69,6 +71,9 @@ _BETWEEN_BURSTS: Final = "ALL"
 _EPS: Final = 1e-6
 _CADENCE_SLACK: Final = 0.05
 _CADENCE_WINDOW: Final = 3
+#: Read times kept for finding when a decoded picture's packet came in (decoders hold back
+#: a few pictures for B-frame reordering, never this many).
+_READ_TIMES: Final = 32
 
 
 class KeyframeCadence:
@@ -143,6 +148,7 @@ class BurstSampler:
         self._prefer_keyframes = prefer_keyframes
         self._cadence = KeyframeCadence(interval, key_gaps)
         self._pending_key_pts: int | None = None
+        self._time_base: Fraction | None = None
         self._frames: list[Frame] = []
         self._times: list[float] = []
         self._last_time: float | None = None
@@ -152,10 +158,34 @@ class BurstSampler:
         self.mode: str = FULL
         self.frames_decoded = 0
         self.damaged_packets = 0
+        self._decode_seconds = 0.0
+        self._convert_seconds = 0.0
+        self._read_times: deque[tuple[int | None, float]] = deque(maxlen=_READ_TIMES)
+        self._burst_read_at = 0.0
+        self._sample_read_at = 0.0
         codec.skip_frame = "DEFAULT"
 
+    @property
+    def decode_seconds(self) -> float:
+        """Seconds spent in the decoder so far."""
+        return self._decode_seconds
+
+    @property
+    def convert_seconds(self) -> float:
+        """Seconds spent converting pictures to BGR arrays so far."""
+        return self._convert_seconds
+
+    @property
+    def sample_read_at(self) -> float:
+        """When (``time.perf_counter()``) the packet of the last emitted sample's key
+        picture was fed in."""
+        return self._sample_read_at
+
     def feed(self, packet: Packet[VideoStream]) -> list[Sample]:
-        seconds = packet_seconds(packet)
+        self._read_times.append((packet.pts, time.perf_counter()))
+        if self._time_base is None:
+            self._time_base = packet.time_base  # the stream's: the same for every packet
+        seconds = packet_seconds(packet, self._time_base)
         if seconds is not None:
             self._notice_clock_jump(seconds)
         if self._waiting_for_key and not packet.is_keyframe:
@@ -207,11 +237,14 @@ class BurstSampler:
             self._codec.skip_frame = "DEFAULT"
 
     def _decode(self, packet: Packet[VideoStream] | None) -> list[Sample]:
+        started = time.perf_counter()
         try:
             frames = self._codec.decode(packet)
         except av.FFmpegError:
             self.damaged_packets += 1
             return []
+        finally:
+            self._decode_seconds += time.perf_counter() - started
         samples: list[Sample] = []
         for frame in frames:
             self.frames_decoded += 1
@@ -253,11 +286,14 @@ class BurstSampler:
         return self.mode == FULL and t + _EPS >= self._due
 
     def _append(self, frame: VideoFrame, t: float) -> bool:
+        started = time.perf_counter()
         picture = self._convert(frame)
+        self._convert_seconds += time.perf_counter() - started
         if self._frames and picture.shape != self._frames[0].shape:
             return False  # the resolution changed inside the burst
         if not self._frames:
             self._key_picture = frame
+            self._burst_read_at = self._read_time(frame.pts)
         self._frames.append(np.ascontiguousarray(picture))
         self._times.append(t)
         return True
@@ -269,10 +305,21 @@ class BurstSampler:
         if size is None:
             # The stub's union covers every pixel format; bgr24 is always uint8.
             return cast(Frame, frame.to_ndarray(format="bgr24"))
+        # One thread: swscale's default slice threads (one per core) cost more CPU than
+        # they save on a 320-px picture, and a stream process waits for them to be
+        # scheduled on a busy node (the same pixels either way).
         small = self._reformatter.reformat(
-            frame, width=size[0], height=size[1], format="bgr24", interpolation="AREA"
+            frame, width=size[0], height=size[1], format="bgr24", interpolation="AREA", threads=1
         )
         return cast(Frame, small.to_ndarray())
+
+    def _read_time(self, pts: int | None) -> float:
+        """When the packet of the picture ``pts`` was fed (the latest packet's, if unknown)."""
+        if pts is not None:
+            for packet_pts, read_at in reversed(self._read_times):
+                if packet_pts == pts:
+                    return read_at
+        return self._read_times[-1][1] if self._read_times else time.perf_counter()
 
     def _emit(self) -> Sample:
         key = self._key_picture
@@ -285,6 +332,7 @@ class BurstSampler:
         )
         self._frames, self._times = [], []
         self._key_picture = None
+        self._sample_read_at = self._burst_read_at
         if self._pending_key_pts is not None:
             self._pending_key_pts = None
             self._codec.skip_frame = _BETWEEN_BURSTS
@@ -298,6 +346,11 @@ class BurstSampler:
 
     def _frame_time(self, frame: VideoFrame) -> float | None:
         seconds = frame.time
+        if (seconds is None or math.isnan(seconds)) and frame.pts is not None and self._time_base:
+            # Pictures drained from the decoder at the end of a file carry no time base of
+            # their own (their time is NaN); without this the last pictures of every file
+            # were never sampled.
+            seconds = float(frame.pts * self._time_base)
         if seconds is None:
             return None
         if self._origin is None:
@@ -305,12 +358,15 @@ class BurstSampler:
         return float(seconds) - self._origin
 
 
-def packet_seconds(packet: Packet[VideoStream]) -> float | None:
-    """The packet's presentation time (or decoding time) in stream seconds."""
+def packet_seconds(packet: Packet[VideoStream], base: Fraction | None = None) -> float | None:
+    """The packet's presentation time (or decoding time) in stream seconds; ``base``, the
+    stream's time base when known (PyAV builds a new ``Fraction`` for every
+    ``packet.time_base``: most of the cost of this function)."""
     stamp = packet.pts if packet.pts is not None else packet.dts
     if stamp is None:
         return None
-    base = packet.time_base
+    if base is None:
+        base = packet.time_base
     # Integer arithmetic, correctly rounded like float(stamp * base), without building a
     # Fraction for every packet (a third of the per-packet bookkeeping).
     return stamp * base.numerator / base.denominator

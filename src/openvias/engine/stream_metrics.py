@@ -1,11 +1,17 @@
 """What the engine of this process shows on ``/metrics``, read from the supervisor at each
 scrape: slots used and free, and per running stream (labelled by task id: at most one
-series per slot, gone when the stream stops) the samples analysed, the stream position,
-the seconds since its last report and whether its source is unreachable.
+series per slot, gone when the stream stops) the samples analysed, the pictures decoded,
+the seconds spent per stage (decode, convert, analyse), the connections lost, the lag
+behind live, the stream position, the seconds since its last report and whether its source
+is unreachable.
 
-Stream processes report one progress line per analysed sample, so samples analysed per
-second is ``rate(openvias_stream_samples_analysed_total[1m])``. Decode rates and detector
-latency are not reported by stream processes yet."""
+Stream processes report one progress line per analysed sample with their cumulative
+counters, so samples analysed per second is
+``rate(openvias_stream_samples_analysed_total[1m])`` and the mean decode time per picture
+``rate(openvias_stream_stage_seconds_total{stage="decode"}[1m])`` divided by
+``rate(openvias_stream_pictures_decoded_total[1m])``. The counters restart with a
+restarted stream process (``rate`` handles the reset). The detector latency histogram is in
+:mod:`openvias.metrics`."""
 
 from __future__ import annotations
 
@@ -52,14 +58,42 @@ class EngineCollector(Collector):
             "1 while a running stream's source is unreachable (reconnecting), else 0.",
             labels=_STREAM,
         )
+        decoded = CounterMetricFamily(
+            "openvias_stream_pictures_decoded",
+            "Pictures a running stream decoded.",
+            labels=_STREAM,
+        )
+        stages = CounterMetricFamily(
+            "openvias_stream_stage_seconds",
+            "Seconds a running stream spent per stage (decode, convert to BGR, analyse).",
+            labels=[*_STREAM, "stage"],
+        )
+        reconnects = CounterMetricFamily(
+            "openvias_stream_reconnects",
+            "Connections a running stream lost or failed to make (each abnormal report).",
+            labels=_STREAM,
+        )
+        lag = GaugeMetricFamily(
+            "openvias_stream_lag_seconds",
+            "From the key picture read off the network to its sample analysed (live streams).",
+            labels=_STREAM,
+        )
         now = time.monotonic()
         for stream in streams:
             labels = [stream.job.task_id, stream.job.service_name]
+            counters = stream.counters
             samples.add_metric(labels, stream.samples)
             position.add_metric(labels, stream.position_ms / 1000)
             silence.add_metric(labels, max(0.0, now - stream.last_report))
             abnormal.add_metric(labels, 1 if stream.abnormal else 0)
-        yield from (samples, position, silence, abnormal)
+            decoded.add_metric(labels, counters.decoded)
+            stages.add_metric([*labels, "decode"], counters.decode_s)
+            stages.add_metric([*labels, "convert"], counters.convert_s)
+            stages.add_metric([*labels, "analyse"], counters.analyse_s)
+            reconnects.add_metric(labels, stream.reconnects)
+            if counters.lag_s is not None:
+                lag.add_metric(labels, counters.lag_s)
+        yield from (samples, position, silence, abnormal, decoded, stages, reconnects, lag)
 
 
 _registered: list[EngineCollector] = []

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from openvias.engine.job import Report, StreamJob
+from openvias.engine.job import Report, StreamCounters, StreamJob
 from openvias.logs import STREAM_ID, TASK_ID
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,10 @@ class RunningStream:
     #: Progress reports so far (one per analysed sample) and the last position reached.
     samples: int = 0
     position_ms: int = 0
+    #: The process's latest counters (pictures decoded, seconds per stage, lag).
+    counters: StreamCounters = field(default_factory=StreamCounters)
+    #: ``abnormal`` reports so far: connections lost or attempts that failed.
+    reconnects: int = 0
     stopping: bool = False
     final: Report | None = None
     watcher: asyncio.Task[None] | None = None
@@ -145,9 +149,12 @@ class Supervisor:
                     stream.final = report
                 elif report.kind == "state":
                     stream.abnormal = report.state == "abnormal"
+                    stream.reconnects += stream.abnormal
                 elif report.kind == "progress":
                     stream.samples += 1
                     stream.position_ms = report.position_ms or stream.position_ms
+                    if report.stats is not None:
+                        stream.counters = StreamCounters.from_wire(report.stats)
                 if not stream.stopping:
                     await self._safely(self.handler.on_report(stream.job, report))
         finally:

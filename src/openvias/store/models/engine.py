@@ -3,7 +3,8 @@
 ``StreamLease`` is the ownership record of ``research/scale-out.md`` §4: one row per task
 the engine has taken on, owned by one node until ``expires_at`` (epoch ms); every write an
 owner makes about its task is conditional on its ``epoch``, so a stale owner (a paused or
-partitioned process) can never overwrite a newer one. ``run`` counts user starts: a resume
+partitioned process) can never overwrite a newer one (its stream ``health`` included).
+``run`` counts user starts: a resume
 after a restart keeps the run (and the checkpoint ``position_ms`` of a file), a new start
 begins a new run from the beginning.
 
@@ -37,6 +38,10 @@ class StreamLease(Base):
     #: Consecutive failed attempts of this run (crashes, unreachable source).
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: How the stream does, as its owner last wrote it (``engine/stream_health.py``), and
+    #: when (epoch ms); read by ``services/stream_health.py``.
+    health: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    health_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class AlarmEvent(Base):
@@ -44,6 +49,56 @@ class AlarmEvent(Base):
     __table_args__ = (
         Index("ix_alarm_events_project_created", "project_id", "created_at", "id"),
         Index("ix_alarm_events_task_created", "task_id", "created_at"),
+        # Counts over a time range (ListEvents' total, the Overview) read this index alone.
+        Index(
+            "ix_alarm_events_project_time",
+            "project_id",
+            "timestamp",
+            "service_name",
+            "review_state",
+            "primary_id",
+        ),
+        # primary_id after the filter: every list but include_secondary=true asks for
+        # primary_id IS NULL (or = a primary), and the page is then read off the index in order.
+        Index(
+            "ix_alarm_events_project_service_created",
+            "project_id",
+            "service_name",
+            "primary_id",
+            "created_at",
+            "id",
+        ),
+        Index(
+            "ix_alarm_events_project_review_created",
+            "project_id",
+            "review_state",
+            "primary_id",
+            "created_at",
+            "id",
+        ),
+        Index(
+            "ix_alarm_events_project_task_created",
+            "project_id",
+            "task_id",
+            "primary_id",
+            "created_at",
+            "id",
+        ),
+        Index(
+            "ix_alarm_events_project_source_created",
+            "project_id",
+            "video_source_id",
+            "primary_id",
+            "created_at",
+            "id",
+        ),
+        Index(
+            "ix_alarm_events_project_primary_created",
+            "project_id",
+            "primary_id",
+            "created_at",
+            "id",
+        ),
     )
 
     #: The envelope's ``message_id`` (upper-case UUID); deterministic per (task, run,
