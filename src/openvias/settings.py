@@ -80,10 +80,30 @@ class Settings(BaseSettings):
         le=4096,
         description="Streams this node analyses at once (one process each); 0 = API only.",
     )
+    heartbeat_seconds: float = Field(
+        5.0, gt=0, le=300, description="How often an engine renews its leases and its worker row."
+    )
+    lease_ttl_seconds: float = Field(
+        15.0,
+        gt=0,
+        le=3600,
+        description="A lease (and a worker) not renewed for this long is dead: others take over.",
+    )
     obs_endpoint: str | None = Field(None, description="S3-compatible endpoint for OBS inputs.")
     obs_region: str = "us-east-1"
     obs_access_key_id: str | None = None
     obs_secret_access_key: str | None = None
+
+    snapshot_timeout_seconds: float = Field(
+        15.0, gt=0, le=120, description="A video-source snapshot's time limit (then killed)."
+    )
+    snapshot_concurrency: int = Field(2, ge=1, le=64, description="Snapshots taken at once.")
+    snapshot_queue: int = Field(
+        4, ge=0, le=1000, description="Snapshots that may wait for those; more get 429."
+    )
+    snapshot_cache_seconds: float = Field(
+        3.0, ge=0, le=60, description="How long a snapshot is answered again from memory."
+    )
 
     delivery_max_attempts: int = Field(
         12, ge=1, le=1000, description="Attempts before a delivery is dead-lettered."

@@ -10,10 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from openvias.domain.alarms import Alarm, alarm_message_id
+from openvias.services.stream_health import stream_view
 from openvias.store.db import transaction
 from openvias.store.models import AlarmEvent, Task
 from openvias.store.repositories.alarm_events import insert_alarm
-from openvias.store.repositories.stream_leases import StreamLeaseRepository
+from openvias.store.repositories.stream_health import stream_of_task, streams_page
+from openvias.store.repositories.stream_leases import StreamHealthRecord, StreamLeaseRepository
 from tests.db_support import ensure_project, migrated
 
 TTL = 15_000
@@ -159,3 +161,46 @@ async def test_alarms_are_stored_once(sessions: async_sessionmaker[AsyncSession]
             await session.scalars(select(AlarmEvent.id).where(AlarmEvent.task_id == task_id))
         )
     assert len(stored) == 2
+
+
+async def test_only_the_owner_writes_stream_health_and_it_goes_stale(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    task_id, other_id = await new_task(sessions), await new_task(sessions)
+    health = {"source_state": "running", "analysed_per_second": 0.98, "heartbeat_ms": 5000}
+    async with transaction(sessions) as session:
+        a = StreamLeaseRepository(session, "node-a")
+        lease = await a.claim(task_id, T0, TTL)
+        other = await a.claim(other_id, T0, TTL)
+        assert lease is not None
+        assert other is not None
+        assert await a.set_state(task_id, lease.epoch, "RUNNING")
+        await a.write_health(
+            [
+                StreamHealthRecord(task_id, lease.epoch, health),
+                StreamHealthRecord(other_id, other.epoch + 1, {"source_state": "abnormal"}),
+            ],
+            T0 + 100,
+        )
+        # Another node writes nothing:
+        await StreamLeaseRepository(session, "node-b").write_health(
+            [StreamHealthRecord(task_id, lease.epoch, {"source_state": "abnormal"})], T0 + 200
+        )
+    async with transaction(sessions) as session:
+        row = await stream_of_task(session, PROJECT, task_id)
+        assert row is not None
+        assert (row.health, row.health_at) == (health, T0 + 100)
+        assert await stream_of_task(session, "f" * 32, task_id) is None  # another project's
+        unwritten = await stream_of_task(session, PROJECT, other_id)
+        assert unwritten is not None
+        assert unwritten.health is None
+        page, total = await streams_page(session, PROJECT, offset=0, limit=100)
+        assert task_id in {r.task_id for r in page}
+        assert total >= 2
+    current = stream_view(row, T0 + 1000)
+    assert (current.state, current.stale, current.analysed_per_second) == ("RUNNING", False, 0.98)
+    assert current.node == "node-a"
+    assert current.source_state == "running"
+    # Three heartbeats without a write (or an expired lease): stale, without numbers.
+    silent = stream_view(row, T0 + 100 + 3 * 5000 + 1)
+    assert (silent.state, silent.stale, silent.analysed_per_second) == ("RUNNING", True, None)

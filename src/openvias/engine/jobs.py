@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +14,11 @@ from openvias.services.task_views import EffectiveTask
 from openvias.settings import Settings
 from openvias.store.models import BatchTask, Task, VideoSource
 from openvias.store.repositories.stream_leases import Lease
+
+#: A file resumes this many samples before its checkpoint, so that the detectors rebuild their
+#: memory (an ongoing fire is not a new onset); the engine drops what they raise up to the
+#: checkpoint (the previous owner stored it).
+RESUME_REWIND_SAMPLES = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +59,12 @@ async def build_job(
         video_source_id=task.video_source_id,
         run=lease.run,
         epoch=lease.epoch,
-        start_at=0.0 if located.source.live else lease.position_ms / 1000,
+        start_at=0.0,
         output=dict(effective.output or {}),
         allow_private_targets=settings.allow_private_targets,
         operator_configured=located.source.operator_configured,
     )
+    if not job.live and lease.position_ms > 0:
+        rewind_ms = round(RESUME_REWIND_SAMPLES * job.interval * 1000)
+        job = replace(job, start_at=max(lease.position_ms - rewind_ms, 0) / 1000)
     return BuiltJob(job, effective.updated_at, schedule=effective.schedule)

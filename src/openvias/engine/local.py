@@ -14,8 +14,11 @@ Stream reports become task states (epoch-checked), alarms (stored once, by messa
 checkpoints. A stream process that crashes is restarted with exponential backoff; after
 ``max_crashes`` crashes in a row its task fails.
 
-The engine runs as a background service of the API process (``create_app(background=...)``); a
-distributed one (Celery workers holding the same leases) plugs in behind the same API.
+The engine runs as a background service of the API process (``create_app(background=...)``)
+or alone in ``openvias worker`` (``engine/worker.py``): every engine registers in
+``engine_workers`` at its heartbeat, claims only tasks of its pool, and takes its fair share
+of them (``engine/assignment.py``). Lease times are of the database clock: each heartbeat
+measures the offset of this machine's clock to it.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import random
+import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,23 +36,28 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from openvias import __version__
 from openvias.domain.clock import now_ms
-from openvias.engine import stream_metrics
-from openvias.engine.job import Report, StreamJob
+from openvias.engine import assignment, stream_metrics
+from openvias.engine.job import Report, StreamCounters, StreamJob
 from openvias.engine.jobs import build_job
 from openvias.engine.pipeline import ANALYSIS_CRASHED, alarm_from_wire
+from openvias.engine.stream_health import StreamHealth
 from openvias.engine.supervisor import Supervisor
-from openvias.metrics import ALARMS_STORED
+from openvias.metrics import ALARMS_STORED, DETECTOR_LATENCY_SECONDS
 from openvias.services.doorbell import DELIVERIES, ring
 from openvias.services.node_names import stable_name
 from openvias.services.scheduler import active_now
 from openvias.settings import Settings
 from openvias.store.db import transaction
+from openvias.store.models.workers import DEFAULT_POOL
+from openvias.store.repositories import workers
 from openvias.store.repositories.alarm_events import insert_alarm
 from openvias.store.repositories.deliveries import enqueue_deliveries
 from openvias.store.repositories.stream_leases import (
     WANTS_RUNNING,
     Lease,
+    StreamHealthRecord,
     StreamLeaseRepository,
 )
 
@@ -64,6 +75,10 @@ class EngineTimings:
     crash_backoff_first: float = 1.0
     crash_backoff_max: float = 30.0
     max_crashes: int = 5
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EngineTimings:
+        return cls(heartbeat=settings.heartbeat_seconds, lease_ttl=settings.lease_ttl_seconds)
 
 
 @dataclass
@@ -92,16 +107,30 @@ class LocalEngine:
         *,
         timings: EngineTimings | None = None,
         owner: str | None = None,
+        pool: str = DEFAULT_POOL,
+        hand_over_on_shutdown: bool = False,
     ) -> None:
         self.settings = settings
         self.sessionmaker = sessionmaker
-        self.timings = timings or EngineTimings()
+        self.timings = timings or EngineTimings.from_settings(settings)
         self.owner = owner or node_id(settings.data_dir)
+        self.pool = pool
+        #: ``openvias worker``: a shutdown releases the leases so others take over at once;
+        #: the embedded engine keeps them, so that its restart resumes its own streams.
+        self.hand_over_on_shutdown = hand_over_on_shutdown
+        self.identity = workers.WorkerInfo(
+            self.owner, pool, settings.engine_slots, socket.gethostname(), os.getpid(), __version__
+        )
+        self.draining = False
+        #: Database clock minus this machine's, measured at every heartbeat (ms).
+        self.clock_offset_ms = 0
         self.supervisor = Supervisor(self)
         self.local: dict[str, _Local] = {}
         #: task id -> monotonic time before which a crashed stream is not restarted.
         self.backoff_until: dict[str, float] = {}
         self.crashes: dict[str, int] = {}
+        #: task id -> how its stream does; kept across crash restarts, dropped on a stop.
+        self.health: dict[str, StreamHealth] = {}
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
 
@@ -122,16 +151,36 @@ class LocalEngine:
             self._wake.clear()
 
     async def shutdown(self) -> None:
-        """Stop every stream; leases stay with this node, so a restart resumes them."""
+        """Stop every stream. The embedded engine keeps its leases, so a restart resumes
+        them; a worker (``hand_over_on_shutdown``) releases them and leaves the pool."""
         self._stopping.set()
+        self.draining = True
         self._wake.set()
         stream_metrics.unregister()
         await self.supervisor.stop_all()
+        if not self.hand_over_on_shutdown:
+            return
+        held = list(self.local.items())
+        self.local.clear()
+        try:
+            async with transaction(self.sessionmaker) as session:
+                leases = StreamLeaseRepository(session, self.owner)
+                for task_id, known in held:
+                    await leases.release(task_id, known.lease.epoch)
+                await workers.unregister(session, self.owner)
+        except Exception:
+            log.exception("could not release the leases: others take them when they expire")
+            return
+        log.info("handed over %d streams and left pool %s", len(held), self.pool)
+
+    def now(self) -> int:
+        """Epoch ms of the database clock (as of the last heartbeat's measure)."""
+        return now_ms() + self.clock_offset_ms
 
     # -- reconciling ------------------------------------------------------------------
 
     async def _reconcile(self) -> None:
-        now = now_ms()
+        now = self.now()
         async with transaction(self.sessionmaker) as session:
             leases = StreamLeaseRepository(session, self.owner)
             await leases.consume_outbox(TASKS_CHANGED, now)
@@ -151,21 +200,32 @@ class LocalEngine:
             if not wants or restarted or (snapshot and snapshot.revision != known.revision):
                 await self._stop(task_id, release=True)
         free = self.settings.engine_slots - len(self.local)
-        if free <= 0:
+        if free <= 0 or self.draining:
             return
         busy = set(self.local) | {
             t for t, until in self.backoff_until.items() if until > time.monotonic()
         }
         async with transaction(self.sessionmaker) as session:
-            candidates = await StreamLeaseRepository(session, self.owner).claimable(now, busy, free)
+            candidates = await StreamLeaseRepository(session, self.owner).claimable(
+                now, busy, free, workers.pool_tasks(self.pool)
+            )
+            if candidates:
+                load = await workers.pool_load(session, self.pool, now, self._ttl_ms)
+                # Each worker its own order: several workers do not all race for the oldest.
+                random.shuffle(candidates)
+                candidates = candidates[: assignment.claim_limit(load, len(self.local), free)]
         for task_id in candidates:
             await self._claim_and_start(task_id)
+
+    @property
+    def _ttl_ms(self) -> int:
+        return int(self.timings.lease_ttl * 1000)
 
     async def _claim_and_start(self, task_id: str) -> None:
         ttl = int(self.timings.lease_ttl * 1000)
         async with transaction(self.sessionmaker) as session:
             leases = StreamLeaseRepository(session, self.owner)
-            lease = await leases.claim(task_id, now_ms(), ttl)
+            lease = await leases.claim(task_id, self.now(), ttl)
             if lease is None:
                 return
             built = await build_job(session, task_id, lease, self.settings)
@@ -182,10 +242,20 @@ class LocalEngine:
                 return
         assert built.job is not None
         self.local[task_id] = _Local(lease=lease, revision=built.revision)
+        health = self.health.get(task_id)
+        if health is None or health.run != lease.run:  # a crash restart keeps its history
+            health = self.health[task_id] = StreamHealth(
+                run=lease.run,
+                live=built.job.live,
+                interval_s=built.job.interval,
+                heartbeat_s=self.timings.heartbeat,
+            )
+        health.process_started()
         await self.supervisor.start(built.job)
 
     async def _stop(self, task_id: str, *, release: bool) -> None:
         known = self.local.pop(task_id, None)
+        self.health.pop(task_id, None)
         await self.supervisor.stop(task_id)
         if known is not None and release:
             async with transaction(self.sessionmaker) as session:
@@ -193,13 +263,42 @@ class LocalEngine:
 
     async def _heartbeat(self) -> None:
         async with transaction(self.sessionmaker) as session:
-            held = await StreamLeaseRepository(session, self.owner).renew(
-                now_ms(), int(self.timings.lease_ttl * 1000)
+            leases = StreamLeaseRepository(session, self.owner)
+            now = await workers.database_now_ms(session)
+            self.clock_offset_ms = now - now_ms()
+            held = await leases.renew(now, self._ttl_ms)
+            used = sum(
+                1 for task_id, known in self.local.items() if held.get(task_id) == known.lease.epoch
+            )
+            await workers.heartbeat(session, self.identity, used, self.draining, now)
+            await leases.write_health(
+                [
+                    self._health_record(task_id, known.lease.epoch)
+                    for task_id, known in self.local.items()
+                    if held.get(task_id) == known.lease.epoch and task_id in self.health
+                ],
+                now,
             )
         for task_id, known in list(self.local.items()):
             if held.get(task_id) != known.lease.epoch:
                 log.warning("lost the lease of task %s; stopping its stream", task_id)
                 await self._stop(task_id, release=False)
+        await self._share_out()
+
+    async def _share_out(self) -> None:
+        """Lead this beat if no other engine does; give up one stream above a fair share."""
+        if self.draining:
+            return
+        now = self.now()
+        async with transaction(self.sessionmaker) as session:
+            await assignment.lead(session, now, self._ttl_ms)
+            free = self.settings.engine_slots - len(self.local)
+            load = await workers.pool_load(session, self.pool, now, self._ttl_ms)
+        if self.local and assignment.should_hand_over(load, len(self.local), free):
+            task_id = next(reversed(self.local))  # the last claimed
+            log.info("handing task %s over to a less loaded worker of pool %s", task_id, self.pool)
+            self.backoff_until[task_id] = time.monotonic() + 2 * self.timings.heartbeat
+            await self._stop(task_id, release=True)
 
     # -- reports from stream processes -----------------------------------------------
 
@@ -212,25 +311,47 @@ class LocalEngine:
         elif report.kind == "state":
             await self._state(job, known, report)
         elif report.kind == "progress" and report.position_ms is not None:
+            self._note_progress(job, report)
             known.crashes = 0
             self.crashes.pop(job.task_id, None)
             if (
                 not job.live
+                and report.position_ms > known.lease.position_ms
                 and time.monotonic() - known.last_checkpoint >= self.timings.checkpoint_every
             ):
                 known.last_checkpoint = time.monotonic()
                 async with transaction(self.sessionmaker) as session:
                     await StreamLeaseRepository(session, self.owner).checkpoint(
-                        job.task_id, job.epoch, report.position_ms, now_ms()
+                        job.task_id, job.epoch, report.position_ms, self.now()
                     )
+
+    def _note_progress(self, job: StreamJob, report: Report) -> None:
+        health = self.health.get(job.task_id)
+        if health is None or report.stats is None or report.position_ms is None:
+            return
+        counters = StreamCounters.from_wire(report.stats)
+        done = health.progress(counters, report.position_ms, time.monotonic(), self.now())
+        if done.analysed > 0 and done.analyse_s >= 0:
+            DETECTOR_LATENCY_SECONDS.labels(job.service_name).observe(
+                done.analyse_s / done.analysed
+            )
+
+    def _health_record(self, task_id: str, epoch: int) -> StreamHealthRecord:
+        return StreamHealthRecord(task_id, epoch, self.health[task_id].record(time.monotonic()))
 
     async def _store_alarm(self, job: StreamJob, report: Report) -> None:
         assert report.alarm is not None
         alarm = alarm_from_wire(report.alarm)
+        known = self.local.get(job.task_id)
+        resumed_at = known.lease.position_ms if known is not None and not job.live else 0
+        if resumed_at > 0 and alarm.media_ms <= resumed_at:
+            # A resumed file replays a few samples before its checkpoint (engine/jobs.py):
+            # what they raise up to the checkpoint was stored by the previous owner.
+            return
         async with transaction(self.sessionmaker) as session:
             if not await StreamLeaseRepository(session, self.owner).holds(job.task_id, job.epoch):
                 return  # fenced: a newer owner runs this task
-            now = now_ms()
+            now = self.now()
             stored = await insert_alarm(session, alarm, now)
             if stored:
                 await enqueue_deliveries(session, alarm, job.output, now)
@@ -241,6 +362,9 @@ class LocalEngine:
 
     async def _state(self, job: StreamJob, known: _Local, report: Report) -> None:
         running = report.state == "running"
+        health = self.health.get(job.task_id)
+        if health is not None:
+            health.state(report.state or "abnormal", time.monotonic())
         error = (report.code or "", report.message or "") if not running else None
         if report.state != known.reported_state:
             known.reported_state = report.state
@@ -257,6 +381,8 @@ class LocalEngine:
                 await leases.set_source_status(
                     job.video_source_id, "online" if running else "abnormal"
                 )
+            if health is not None:  # at once: a state report is rare (one per attempt)
+                await leases.write_health([self._health_record(job.task_id, job.epoch)], self.now())
         known.announced_running = known.announced_running or running
 
     async def on_exit(self, job: StreamJob, final: Report | None, returncode: int) -> None:
@@ -265,6 +391,7 @@ class LocalEngine:
             return
         async with transaction(self.sessionmaker) as session:
             leases = StreamLeaseRepository(session, self.owner)
+            health = self.health.pop(job.task_id, None)
             if final is not None and final.kind == "finished":
                 await leases.set_state(job.task_id, job.epoch, "SUCCEEDED", final=True)
             elif final is not None:
@@ -283,6 +410,11 @@ class LocalEngine:
                         final=True,
                     )
                 else:
+                    if health is not None:
+                        health.restarted(time.monotonic())
+                        self.health[job.task_id] = health
+                        record = self._health_record(job.task_id, job.epoch)
+                        await leases.write_health([record], self.now())
                     message = f"the analysis process exited with {returncode}; restarting it"
                     await leases.set_state(
                         job.task_id, job.epoch, "RECOVERING", error=(ANALYSIS_CRASHED, message)

@@ -28,6 +28,7 @@ CHANGES_CHANNEL = "openvias_changes"
 UNANNOUNCED_TABLES = frozenset(
     {"alarm_events", "alarm_images", "stream_leases", "outbox", "tokens"}
     | {"deliveries", "delivery_attempts", "event_rules"}
+    | {"engine_workers"}
 )
 #: First keywords of statements that change no row (anything else may, DDL included).
 _READ_ONLY_STATEMENTS = frozenset(

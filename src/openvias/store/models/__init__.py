@@ -8,6 +8,7 @@ from openvias.store.models.event_rules import EventRules
 from openvias.store.models.identity import AccessKey, Domain, Grant, Project, Token, User
 from openvias.store.models.tasks import BatchTask, BatchTaskGroup, OutboxMessage, Task, TaskTemplate
 from openvias.store.models.video import VideoGroup, VideoGroupMember, VideoSource
+from openvias.store.models.workers import EdgePool, EngineWorker
 
 __all__ = [
     "AccessKey",
@@ -20,6 +21,8 @@ __all__ = [
     "Delivery",
     "DeliveryAttempt",
     "Domain",
+    "EdgePool",
+    "EngineWorker",
     "EventRules",
     "Grant",
     "OutboxMessage",

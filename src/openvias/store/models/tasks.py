@@ -108,6 +108,8 @@ class Task(Base):
     creator: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[int] = mapped_column(BigInteger)
+    #: The edge pool the task must run on (``EdgePool.id``); NULL for the default pool.
+    edge_pool_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
 
 
 class TaskTemplate(Base):

@@ -9,8 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, delete, exists, or_, select, update
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +44,13 @@ class Lease:
 
 
 @dataclass(frozen=True, slots=True)
+class StreamHealthRecord:
+    task_id: str
+    epoch: int
+    health: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class TaskSnapshot:
     desired_state: str
     state: str
@@ -43,8 +63,15 @@ class StreamLeaseRepository:
         self.session = session
         self.owner = owner
 
-    async def claimable(self, now: int, exclude: Collection[str], limit: int) -> list[str]:
-        """Tasks that want running and that nobody else holds, oldest first."""
+    async def claimable(
+        self,
+        now: int,
+        exclude: Collection[str],
+        limit: int,
+        pool: ColumnElement[bool] | None = None,
+    ) -> list[str]:
+        """Tasks that want running and that nobody else holds, oldest first; ``pool`` keeps
+        the tasks of this owner's pool (``repositories.workers.pool_tasks``)."""
         if limit <= 0:
             return []
         free = or_(
@@ -57,6 +84,7 @@ class StreamLeaseRepository:
             select(Task.id)
             .outerjoin(StreamLease, StreamLease.task_id == Task.id)
             .where(Task.desired_state == "running", Task.state.in_(WANTS_RUNNING), free)
+            .where(pool if pool is not None else true())
             .order_by(Task.created_at, Task.id)
             .limit(limit + len(exclude))
         )
@@ -139,14 +167,43 @@ class StreamLeaseRepository:
         )
 
     async def holds(self, task_id: str, epoch: int) -> bool:
-        found = await self.session.scalar(select(exists().where(self._held(task_id, epoch))))
-        return bool(found)
+        """Whether this owner holds the lease at ``epoch``; on PostgreSQL the row stays
+        share-locked until the transaction ends, so no claim can take it over between this
+        check and the writes that rely on it (an alarm of a fenced owner)."""
+        found = await self.session.scalar(
+            select(StreamLease.task_id).where(self._held(task_id, epoch)).with_for_update(read=True)
+        )
+        return found is not None
 
     async def checkpoint(self, task_id: str, epoch: int, position_ms: int, now: int) -> None:
         await self.session.execute(
             update(StreamLease)
             .where(self._held(task_id, epoch))
             .values(position_ms=position_ms, updated_at=now)
+        )
+
+    async def write_health(self, healths: Sequence[StreamHealthRecord], now: int) -> None:
+        """Store how the streams this owner runs do, each only at the epoch it holds (one
+        statement for all of them)."""
+        if not healths:
+            return
+        # The table, not the ORM class: a list of parameters is then a plain executemany.
+        table = cast(Table, StreamLease.__table__)
+        statement = (
+            update(table)
+            .where(
+                table.c.task_id == bindparam("lease_task_id"),
+                table.c.owner == self.owner,
+                table.c.epoch == bindparam("lease_epoch"),
+            )
+            .values(health=bindparam("lease_health", type_=JSON), health_at=now)
+        )
+        await self.session.execute(
+            statement,
+            [
+                {"lease_task_id": h.task_id, "lease_epoch": h.epoch, "lease_health": h.health}
+                for h in healths
+            ],
         )
 
     async def set_state(
