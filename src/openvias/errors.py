@@ -140,6 +140,54 @@ class InternalError(OpenViasError):
     pass
 
 
+class VideoUnreadable(OpenViasError):
+    """A video source's picture cannot be taken (snapshots, an openvias extension); the
+    codes are the engine's task error codes (``docs/engine.md``)."""
+
+    status_code = 422
+    error_code = "VIAS.00090503"
+    reason = "The video source's video cannot be decoded."
+    advice = "Check that the source's address names a readable video."
+
+
+class VideoNotFound(VideoUnreadable):
+    error_code = "VIAS.00090502"
+    reason = "The video source's video was not found."
+
+
+class VideoUnsupported(VideoUnreadable):
+    error_code = "VIAS.00090504"
+    reason = "The video source's container or codec is not supported."
+
+
+class VideoNotPullable(VideoUnreadable):
+    error_code = "VIAS.00090507"
+    reason = "The video source cannot be read here."
+    advice = (
+        "Check the source's type and address against OPENVIAS_FILE_ROOTS, the OBS settings "
+        "and the video-source address policy (OPENVIAS_ALLOW_PRIVATE_TARGETS)."
+    )
+
+
+class VideoUnreachable(OpenViasError):
+    status_code = 502
+    error_code = "VIAS.00090501"
+    reason = "The video source cannot be reached."
+    advice = "Check that the camera or server is up and reachable, then try again."
+
+
+class VideoTimedOut(OpenViasError):
+    status_code = 504
+    error_code = "VIAS.00090510"
+    reason = "The video source gave no picture within the time limit."
+    advice = "Check that the source sends video, then try again."
+
+
+class SnapshotCrashed(InternalError):
+    error_code = "VIAS.00090505"
+    reason = "The snapshot process failed."
+
+
 ALL_ERRORS: tuple[type[OpenViasError], ...] = (
     InvalidParameter,
     Unauthorized,

@@ -9,6 +9,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from openvias.api.openapi_docs import apply_operation_docs
+
 SECURITY_SCHEMES = {
     "XAuthToken": {
         "type": "apiKey",
@@ -46,18 +48,30 @@ def install_openapi(app: FastAPI) -> None:
             components.get("schemas", {}).pop(name, None)
         for path, operations in schema.get("paths", {}).items():
             for method, operation in operations.items():
-                operation.get("responses", {}).pop("422", None)
+                responses = operation.get("responses", {})
+                if _is_fastapi_validation(responses.get("422")):
+                    del responses["422"]
                 for parameter in operation.get("parameters", []):
                     parameter["schema"] = _not_null(parameter.get("schema", {}))
                 if path in _PUBLIC_PATHS and not (path == "/v3/auth/tokens" and method == "delete"):
                     continue
                 operation["security"] = [{"XAuthToken": []}, {"SdkHmacSha256": []}]
+        apply_operation_docs(schema.get("paths", {}))
         _forbid_nul(schema.get("paths", {}))
         _forbid_nul(components.get("schemas", {}))
         app.openapi_schema = schema
         return schema
 
     app.openapi = build  # type: ignore[method-assign]
+
+
+def _is_fastapi_validation(response: dict[str, Any] | None) -> bool:
+    """FastAPI's own 422 (never sent); a route's declared 422 (snapshots: a source whose
+    video cannot be read) stays."""
+    if response is None:
+        return False
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    return str(schema.get("$ref", "")).endswith("/HTTPValidationError")
 
 
 def _not_null(schema: dict[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from openvias.domain.secret_box import SecretBox
 from openvias.services.identity import Principal
 from openvias.services.login_guard import LoginGuard
 from openvias.services.outbox_gauge import OutboxGauge
+from openvias.services.snapshots import SnapshotTaker
 from openvias.settings import Settings
 from openvias.store.direct import DirectReads
 
@@ -129,6 +130,8 @@ class AppState:
     token_cache: TokenCache
     #: Password-login throttles and the Argon2 threads (``services/login_guard.py``).
     login_guard: LoginGuard
+    #: Video-source snapshot processes and their short cache (``services/snapshots.py``).
+    snapshots: SnapshotTaker
     #: Opened at start-up where the database allows (see ``api/fast_reads.py``).
     direct: DirectReads | None = None
     read_cache: ResponseCache = field(default_factory=ResponseCache)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
-from openvias.api.deps import CurrentProject, Session
+from openvias.api.deps import CurrentProject, Session, State
 from openvias.api.handlers import PROJECT_ERRORS
+from openvias.domain.snapshots import DEFAULT_MAX_SIDE, MAX_MAX_SIDE, MIN_MAX_SIDE
 from openvias.domain.video_sources import SourceStatus
-from openvias.schemas.common import RESOURCE_ID_PATTERN
+from openvias.schemas.common import RESOURCE_ID_PATTERN, ErrorBody
 from openvias.schemas.video_sources import (
     SourceType,
     VideoSourceCreate,
@@ -70,6 +71,62 @@ async def show_video_source(
 ) -> Response:
     # Mostly answered by api/fast_reads.py before routing; this is its fallback.
     return _json(await VideoSourceService(session, project.project_id).show(video_source_id))
+
+
+_SNAPSHOT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The picture, scaled to fit max_side (aspect kept)",
+        "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
+        "headers": {
+            "X-Openvias-Source-Width": {
+                "description": "The source's full width in pixels (target_roi coordinates)",
+                "schema": {"type": "integer"},
+            },
+            "X-Openvias-Source-Height": {
+                "description": "The source's full height in pixels",
+                "schema": {"type": "integer"},
+            },
+            "X-Openvias-Snapshot-At": {
+                "description": "Stream seconds of a file's picture (absent for live sources)",
+                "schema": {"type": "number"},
+            },
+        },
+    },
+    422: {"model": ErrorBody, "description": "The source's video cannot be read or decoded"},
+    429: {"model": ErrorBody, "description": "Too many snapshots at once (see Retry-After)"},
+    502: {"model": ErrorBody, "description": "The source cannot be reached"},
+    504: {"model": ErrorBody, "description": "No picture within the time limit"},
+}
+
+
+@router.get(
+    "/source/sources/{video_source_id}/snapshot",
+    operation_id="ShowVideoSourceSnapshot",
+    response_class=Response,
+    responses=_SNAPSHOT_RESPONSES,
+    summary="A picture of a video source (openvias extension)",
+)
+async def show_video_source_snapshot(
+    video_source_id: SourceIdPath,
+    project: CurrentProject,
+    session: Session,
+    state: State,
+    at: Annotated[float | None, Query(ge=0, le=1_000_000, allow_inf_nan=False)] = None,
+    max_side: Annotated[int, Query(ge=MIN_MAX_SIDE, le=MAX_MAX_SIDE)] = DEFAULT_MAX_SIDE,
+) -> Response:
+    """A camera's current picture, or a file's picture at ``at`` seconds (default 2, or the
+    start of a shorter file; past the end: its last picture), as JPEG."""
+    snapshot = await state.snapshots.take(
+        session, project.project_id, video_source_id, at=at, max_side=max_side
+    )
+    headers = {
+        "X-Openvias-Source-Width": str(snapshot.width),
+        "X-Openvias-Source-Height": str(snapshot.height),
+        "Cache-Control": "no-store",
+    }
+    if snapshot.at is not None:
+        headers["X-Openvias-Snapshot-At"] = f"{snapshot.at:g}"
+    return Response(content=snapshot.jpeg, media_type="image/jpeg", headers=headers)
 
 
 @router.get("/source/sources", response_model=VideoSourceList, operation_id="ListVideoSources")
