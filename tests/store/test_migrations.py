@@ -3,6 +3,8 @@ declare, and every migration can be undone and applied again."""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +19,7 @@ from openvias.store.base import Base
 from openvias.store.change_triggers import OPERATIONS, trigger_name
 from openvias.store.db import UNANNOUNCED_TABLES, create_engine
 from openvias.store.migrate import alembic_config, upgrade_to_head
+from tests.db_support import fresh_database
 
 
 def _differences(connection: Connection) -> list[Any]:
@@ -83,3 +86,24 @@ async def test_every_migration_is_undone_and_applied_again(database_url: str) ->
             assert await connection.run_sync(_differences) == []
     finally:
         await engine.dispose()
+
+
+@pytest.mark.only_backend("postgresql")
+async def test_replicas_starting_together_migrate_one_after_the_other(
+    backend: str, tmp_path: Path
+) -> None:
+    """Several processes (API replicas, workers) that start at once on an empty database:
+    each upgrade waits for the advisory lock, so one creates the schema and the others find
+    it at head (without the lock they race to create the same tables and fail)."""
+    async with fresh_database(backend, tmp_path) as url:
+        engines = [create_engine(url) for _ in range(4)]
+        try:
+            # Without the lock they deadlock on each other's DDL (seen): a minute is ample.
+            results = await asyncio.wait_for(
+                asyncio.gather(*(upgrade_to_head(engine) for engine in engines)), 60
+            )
+        finally:
+            for engine in engines:
+                await engine.dispose()
+    assert sum(1 for result in results if result.before is None) == 1
+    assert len({result.after for result in results}) == 1

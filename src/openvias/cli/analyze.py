@@ -1,10 +1,12 @@
 """``openvias analyze``: the engine's pipeline on one video, without a server.
 
 Alarms (and the periodic counts of counting services) go to stdout, one VIAS envelope (with
-``image_base64``) per line, as they are raised;
-a progress bar goes to stderr when stderr is a terminal. Exit status: 0 when the video was
-analysed to its end (or interrupted with Ctrl-C), 1 when it could not be read, 2 for bad
-arguments.
+``image_base64``) per line, as they are raised, followed by two openvias fields: ``media_ms``
+and ``media_time`` (``HH:MM:SS.mmm``), the alarm's position in the video. A progress bar
+goes to stderr when stderr is a terminal, and one summary line at the end (samples analysed,
+alarms by event type and state, media length, wall time, speed). Exit status: 0 when the
+video was analysed to its end (or interrupted with Ctrl-C), 1 when it could not be read, 2
+for bad arguments.
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import time
 import uuid
+from collections import Counter
 from typing import Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -51,7 +56,7 @@ def run_analysis(address: str, service: str, common: dict[str, Any], transport: 
         if str(common.get("target_roi", "")).strip():
             parse_target_roi(str(common["target_roi"]))
     except (ValueError, RoiError) as exc:
-        return _fail(f"invalid configuration: {' '.join(str(exc).split())}")
+        return _fail(f"invalid configuration: {describe_invalid(exc)}")
     try:
         source = _source(address, transport)
     except NotPullable as exc:
@@ -68,6 +73,7 @@ def run_analysis(address: str, service: str, common: dict[str, Any], transport: 
         # The address comes from the operator's own command line, not from an API user.
         allow_private_targets=True,
     )
+    started = time.monotonic()
     with _ProgressSink(enabled=sys.stderr.isatty()) as sink:
         pipeline = Pipeline(job, sink, registry=registry)
         signal.signal(signal.SIGINT, lambda *_: pipeline.stop())
@@ -75,7 +81,32 @@ def run_analysis(address: str, service: str, common: dict[str, Any], transport: 
         final = pipeline.run()
     if final.kind == "failed":
         return _fail(final.message or "the analysis failed", code=1)
+    typer.echo(
+        sink.summary(time.monotonic() - started, stopped=final.message == "stopped"), err=True
+    )
     return 0
+
+
+def describe_invalid(error: ValueError | RoiError) -> str:
+    """One line naming each wrong key and what is wrong with it (no pydantic URL)."""
+    if not isinstance(error, ValidationError):
+        return " ".join(str(error).split())
+    problems = []
+    for detail in error.errors(include_url=False):
+        key = ".".join(str(part) for part in detail["loc"]) or "config"
+        message = str(detail["msg"]).removeprefix("Value error, ")
+        given = json.dumps(detail.get("input"), default=str)
+        given = given if len(given) <= 40 else given[:37] + "..."
+        problems.append(f"{key}: {message} (got {given})")
+    return "; ".join(problems)
+
+
+def media_time(ms: int) -> str:
+    """``HH:MM:SS.mmm`` of a position in the video."""
+    seconds, millis = divmod(max(0, ms), 1000)
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"
 
 
 class _ProgressSink:
@@ -94,6 +125,11 @@ class _ProgressSink:
         )
         self.bar = self.progress.add_task("analyse", total=None, alarms=0)
         self.alarms = 0
+        #: (event_type, state) of every event of every printed message; state None: none.
+        self.events: Counter[tuple[int, object]] = Counter()
+        self.samples = 0
+        self.position_ms = 0
+        self.duration_ms: int | None = None
 
     def __enter__(self) -> _ProgressSink:
         self.progress.start()
@@ -104,12 +140,47 @@ class _ProgressSink:
 
     def __call__(self, report: Report) -> None:
         if report.kind == "alarm" and report.alarm is not None:
-            envelope = alarm_from_wire(report.alarm).envelope()
-            sys.stdout.write(json.dumps(envelope, separators=(",", ":")) + "\n")
+            alarm = alarm_from_wire(report.alarm)
+            line = {
+                **alarm.envelope(),
+                "media_ms": alarm.media_ms,
+                "media_time": media_time(alarm.media_ms),
+            }
+            sys.stdout.write(json.dumps(line, separators=(",", ":")) + "\n")
             sys.stdout.flush()
             self.alarms += 1
+            for event in alarm.event_set or [{}]:
+                state = event.get("state") if isinstance(event, dict) else None
+                self.events[(alarm.event_type, state)] += 1
             self.progress.update(self.bar, alarms=self.alarms)
         elif report.kind == "state" and report.duration_ms:
+            self.duration_ms = report.duration_ms
             self.progress.update(self.bar, total=report.duration_ms / 1000)
         elif report.kind == "progress" and report.position_ms is not None:
+            self.position_ms = max(self.position_ms, report.position_ms)
+            if report.stats is not None:
+                self.samples = int(report.stats.get("analysed", self.samples))
             self.progress.update(self.bar, completed=report.position_ms / 1000)
+
+    def summary(self, wall_s: float, *, stopped: bool) -> str:
+        """One line: what was analysed, how fast, and the messages by event type and state."""
+        # A file read to its end covers its whole length, past its last sample.
+        media_ms = self.position_ms
+        if self.duration_ms is not None and not stopped:
+            media_ms = max(media_ms, self.duration_ms)
+        speed = media_ms / 1000 / wall_s if wall_s > 0 else 0.0
+        by_kind = ", ".join(
+            f"event_type {event_type}" + ("" if state is None else f" state {state}") + f": {n}"
+            for (event_type, state), n in sorted(self.events.items(), key=_event_order)
+        )
+        return (
+            f"openvias: {'stopped after' if stopped else 'analysed'} {self.samples} samples, "
+            f"{media_time(media_ms)} of media in {wall_s:.2f} s ({speed:.1f}x real time); "
+            f"{self.alarms} message{'' if self.alarms == 1 else 's'}"
+            + (f" ({by_kind})" if by_kind else "")
+        )
+
+
+def _event_order(item: tuple[tuple[int, object], int]) -> tuple[int, str]:
+    (event_type, state), _ = item
+    return event_type, str(state)

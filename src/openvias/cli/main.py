@@ -6,14 +6,18 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from pydantic import ValidationError
 
-from openvias.cli import admin, orders
+from openvias.cli import admin, evaluate, orders, workers
 from openvias.errors import OpenViasError
 from openvias.logs import configure_logging
 from openvias.settings import Settings
+
+if TYPE_CHECKING:
+    from openvias.store.migrate import Migration
 
 try:  # recent typer releases carry their own copy of click
     from typer._click.exceptions import ClickException, UsageError
@@ -30,6 +34,8 @@ app = typer.Typer(
 app.add_typer(admin.app, name="admin")
 # Resource orders are operator work too: `openvias admin create-order|list-orders|delete-order`.
 admin.app.add_typer(orders.app)
+app.command()(workers.workers)  # `openvias workers`: the distributed engine's workers
+app.command()(evaluate.evaluate)  # `openvias evaluate`: scoring on a labelled data set
 
 
 def fail(message: str) -> typer.Exit:
@@ -37,10 +43,24 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+def describe_invalid_settings(error: ValidationError) -> str:
+    """``OPENVIAS_X: what is wrong (got ...)`` for each bad variable, without pydantic's URL."""
+    problems = []
+    for detail in error.errors(include_url=False):
+        name = "OPENVIAS_" + "__".join(str(part) for part in detail["loc"]).upper()
+        secret = any(word in name for word in ("SECRET", "PASSWORD", "KEY"))
+        given = "" if secret else f" (got {detail.get('input')!r})"
+        problems.append(f"{name}: {detail['msg']}{given}")
+    return "; ".join(problems)
+
+
 def load_settings(data_dir: Path | None = None, *, configure_logs: bool = False) -> Settings:
     from openvias.services.data_folder import prepare_private_data_dir
 
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise fail(f"invalid settings: {describe_invalid_settings(exc)}") from exc
     if configure_logs:  # before the data folder is checked: that logs
         configure_logging(settings.log_format)
     if data_dir is not None:
@@ -49,7 +69,7 @@ def load_settings(data_dir: Path | None = None, *, configure_logs: bool = False)
     return settings
 
 
-async def _migrate(settings: Settings, *, check_secret_key: bool = False) -> None:
+async def _migrate(settings: Settings, *, check_secret_key: bool = False) -> Migration:
     """Migrations; with ``check_secret_key``, also the key of the access-key secrets (made
     on first start), so that a missing one stops ``serve`` with one line, not a traceback."""
     from openvias.services.access_keys import prepare_secret_box
@@ -58,10 +78,11 @@ async def _migrate(settings: Settings, *, check_secret_key: bool = False) -> Non
 
     engine = create_engine(settings.resolved_database_url)
     try:
-        await upgrade_to_head(engine)
+        migration = await upgrade_to_head(engine)
         if check_secret_key:
             async with transaction(create_sessionmaker(engine)) as session:
                 await prepare_secret_box(session, settings)
+        return migration
     finally:
         await engine.dispose()
 
@@ -71,10 +92,10 @@ def migrate() -> None:
     """Apply database migrations."""
     settings = load_settings()
     try:
-        asyncio.run(_migrate(settings))
+        migration = asyncio.run(_migrate(settings))
     except Exception as exc:
         raise fail(f"migration failed: {exc}") from exc
-    typer.echo("database is at the latest revision")
+    typer.echo(migration.describe())
 
 
 @app.command()
@@ -99,7 +120,7 @@ def serve(
     from openvias.services.scheduler import embedded_scheduler
 
     background: list[BackgroundFactory] = [embedded_scheduler]
-    if settings.engine == "local":
+    if settings.engine == "local" and settings.engine_slots > 0:
         from openvias.engine.local import embedded_engine
 
         background.append(embedded_engine)
@@ -114,10 +135,66 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False, log_config=None)
 
 
+POOL_NAME = r"^(default|[a-z][a-z0-9-]{2,30}[a-z0-9])$"
+
+
 @app.command()
-def worker() -> None:
-    """(distributed mode) Run an analysis worker. Not available yet in this release."""
-    raise fail("the distributed worker is not available yet; run `openvias serve` (embedded)")
+def worker(
+    pool: Annotated[
+        str, typer.Option(help="The pool to join: default or an edge pool's name.")
+    ] = "default",
+    slots: Annotated[
+        int | None,
+        typer.Option(min=1, max=4096, help="Streams at once (default OPENVIAS_ENGINE_SLOTS)."),
+    ] = None,
+    node_id: Annotated[
+        str | None,
+        typer.Option(
+            envvar="OPENVIAS_NODE_ID", help="Worker id (default: kept in the data folder)."
+        ),
+    ] = None,
+    health_host: Annotated[
+        str, typer.Option(help="Address of /healthz and /readyz.")
+    ] = "127.0.0.1",
+    health_port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Serve /healthz and /readyz on this port.")
+    ] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Data folder.")] = None,
+) -> None:
+    """(distributed mode) Run the engine and the delivery worker of a pool, without the API."""
+    import re
+
+    from openvias.store.db import is_sqlite
+
+    settings = load_settings(data_dir, configure_logs=True)
+    if is_sqlite(settings.resolved_database_url):
+        raise fail(
+            "a worker needs PostgreSQL: set OPENVIAS_DATABASE_URL=postgresql+asyncpg://... "
+            "(the same database as the API)"
+        )
+    if not re.fullmatch(POOL_NAME, pool):
+        raise fail(f"--pool {pool!r}: default or 4-32 of a-z, 0-9 and '-', starting with a letter")
+    if node_id is not None and not 1 <= len(node_id) <= 128:
+        raise fail("--node-id: 1 to 128 characters")
+    if slots is not None:
+        settings = settings.model_copy(update={"engine_slots": slots})
+    try:
+        asyncio.run(_migrate(settings))
+    except Exception as exc:
+        raise fail(f"cannot prepare the database: {exc}") from exc
+    from openvias.engine.worker import run_worker
+    from openvias.services.node_names import stable_name
+
+    node_id = node_id or stable_name(settings.data_dir, f"worker-id-{pool}", f"worker-{pool}")
+    asyncio.run(
+        run_worker(
+            settings,
+            pool=pool,
+            node_id=node_id,
+            health_host=health_host,
+            health_port=health_port,
+        )
+    )
 
 
 @app.command()
@@ -142,7 +219,10 @@ def analyze(
         if name == "--config":
             if not isinstance(parsed, dict):
                 raise fail("--config must be a JSON object (config.common)")
-            common.update(parsed.get("common", parsed))
+            section = parsed.get("common", parsed)
+            if not isinstance(section, dict):
+                raise fail("--config: common must be a JSON object")
+            common.update(section)
         else:
             common["target_roi"] = value
     if rtsp_transport not in ("tcp", "udp"):
