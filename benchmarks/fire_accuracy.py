@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import statistics
 import sys
 import time
@@ -43,10 +44,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-import av
 import cv2
 import numpy as np
-from defusedxml import ElementTree
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
@@ -54,6 +53,8 @@ from openvias.algorithms.base import Frame, Sample
 from openvias.algorithms.flame import flame_mask
 from openvias.algorithms.registry import SMOKE_FIRE
 from openvias.algorithms.smoke_fire import SmokeFireDetector, downscale
+from openvias.domain.evaluation import Confusion, Interval, score_video
+from openvias.engine.evaluation_data import clip_fps, furg_onset_s
 from openvias.engine.media import MediaReader, MediaSource
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,23 +90,6 @@ def bursts(
         yield from reader.samples()
 
 
-def furg_onset_s(xml: Path, fps: float) -> float:
-    """Time of the first frame that has at least one flame box in a FURG annotation."""
-    frames = ElementTree.parse(str(xml)).getroot().find("frames")
-    for item in frames if frames is not None else []:
-        number = item.find("frameNumber")
-        boxes = item.find("annotations")
-        if number is not None and boxes is not None and len(boxes) > 0:
-            return int((number.text or "0").strip()) / fps
-    return 0.0
-
-
-def clip_fps(path: Path) -> float:
-    with av.open(str(path)) as container:
-        rate = container.streams.video[0].average_rate
-        return float(rate) if rate else 30.0
-
-
 @dataclass
 class ClipResult:
     name: str
@@ -115,14 +99,17 @@ class ClipResult:
     states: list[str]
     samples: int
     candidate_samples: int
+    alarm_times: list[float]
 
     @property
     def passed(self) -> bool:
-        if not self.positive:
-            return self.first_alarm is None
-        if self.first_alarm is None or self.onset is None:
+        """Scored as ``openvias evaluate`` scores it (``domain/evaluation.py``): fire
+        visible from the onset to the end, the first alarm within the deadline of it."""
+        if self.positive and self.onset is None:
             return False
-        return self.first_alarm - self.onset <= DEADLINE_S
+        truth = [Interval(self.onset or 0.0, math.inf)] if self.positive else []
+        duration = self.samples * INTERVAL_S
+        return score_video(self.alarm_times, truth, duration, deadline_s=DEADLINE_S).passed
 
 
 def run_clip(
@@ -131,6 +118,7 @@ def run_clip(
     detector = SmokeFireDetector()
     first: float | None = None
     states: list[str] = []
+    times: list[float] = []
     samples = with_candidates = 0
     for sample in bursts(path, size=burst, pictures_after=detector.pictures_after):
         alarms = detector.process(sample)
@@ -143,12 +131,14 @@ def run_clip(
                 for d in detector.last_candidates
             )
             print(f"    t={sample.timestamp:5.1f} {'ALARM ' if alarms else ''}{marks}")
+        if alarms:
+            times.append(sample.timestamp)
         for alarm in alarms:
             if first is None:
                 first = sample.timestamp
             states.append(f"{STATE_NAMES[alarm.state]}@{sample.timestamp:.0f}s")
     return ClipResult(path.name, positive, onset, first, sorted(set(states)), samples,
-                      with_candidates)  # fmt: skip
+                      with_candidates, times)  # fmt: skip
 
 
 def read_image(path: Path) -> Frame:
@@ -243,7 +233,7 @@ def clips(data: Path, burst: int, verbose: bool) -> bool:
 
 def images(data: Path, truth: dict[str, str], verbose: bool, dump: Path | None = None) -> bool:
     print(f"== images ({STILL_SAMPLES} identical samples each: colour/shape cues only)")
-    tp = fn = fp = tn = 0
+    counts = Confusion()
     by_label: dict[str, list[int]] = {}
     for folder, positive in (("fire/images", True), ("nofire/images", False)):
         for path in sorted((data / folder).iterdir()):
@@ -251,17 +241,13 @@ def images(data: Path, truth: dict[str, str], verbose: bool, dump: Path | None =
             hit = bool(states)
             label = truth.get(f"{folder}/{path.name}", "?")
             by_label.setdefault(label, [0, 0])[0 if hit else 1] += 1
-            if positive:
-                tp, fn = tp + int(hit), fn + int(not hit)
-            else:
-                fp, tn = fp + int(hit), tn + int(not hit)
+            counts = counts.add(positive=positive, alarmed=hit)
             if verbose or hit != positive:
                 kind = "+".join(STATE_NAMES[s] for s in states) or "none"
                 verdict = "ok  " if hit == positive else ("MISS" if positive else "FP  ")
                 print(f"  {verdict} {folder}/{path.name}: {kind} (label {label})")
-    recall = tp / max(1, tp + fn)
-    fpr = fp / max(1, fp + tn)
-    precision = tp / max(1, tp + fp)
+    tp, fn, fp, tn = counts.tp, counts.fn, counts.fp, counts.tn
+    recall, fpr, precision = counts.recall, counts.false_positive_rate, counts.precision
     for label, (hits, misses) in sorted(by_label.items()):
         print(f"  label {label}: {hits}/{hits + misses} alarmed")
     print(

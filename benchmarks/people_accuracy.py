@@ -64,6 +64,13 @@ from openvias.algorithms.intrusion import IntrusionDetector
 from openvias.algorithms.registry import DETECTOR_SIDE
 from openvias.domain.alarms import LINE_COUNT_EVENT_TYPE, REGION_COUNT_EVENT_TYPE
 from openvias.domain.algorithm_configs import FlowCountCommon, IntrusionDetectionCommon
+from openvias.domain.evaluation import (
+    count_within,
+    counts_exact,
+    events_hit,
+    match_entries,
+    nearest_report,
+)
 from openvias.engine.job import Report, StreamJob
 from openvias.engine.media import MediaReader, MediaSource
 from openvias.engine.pipeline import Pipeline
@@ -154,7 +161,7 @@ def line_report(clip: dict[str, Any], flow: list[tuple[float, Message]]) -> list
                     counted[forward] += entry["side1_count"]
                     counted[backward] += entry["side2_count"]
         truth = line["counts"]
-        ok = all(counted.get(k, 0) == v for k, v in truth.items())
+        ok = counts_exact(counted, truth)
         rows.append(
             f"  line {name}: counted {counted}, truth {truth} -> {'exact' if ok else 'WRONG'}"
         )
@@ -172,11 +179,12 @@ def occupancy_report(clip: dict[str, Any], flow: list[tuple[float, Message]]) ->
             if e["region_id"] == name
         ]
         for instant in polygon.get("people_inside", []):
-            if not reports:
+            nearest = nearest_report(reports, instant["t"])
+            if nearest is None:
                 continue
-            t, count = min(reports, key=lambda r: abs(r[0] - instant["t"]))
+            t, count = nearest
             low, high = instant.get("range", [instant["count"], instant["count"]])
-            ok = low - 1 <= count <= high + 1
+            ok = count_within(count, low, high)
             rows.append(
                 f"  occupancy {name} at {instant['t']:.1f} s (reported at {t:.1f} s): "
                 f"{count}, truth {instant['count']} {instant.get('range', '')}"
@@ -202,26 +210,15 @@ def entry_report(
             for e in m.event_set
             if e.get("event") == "region" and e.get("region_id") == name
         ]
-        used: set[int] = set()
-        for t in times:
-            hit = next(
-                (
-                    i
-                    for i, (start, _) in enumerate(intervals)
-                    if i not in used and abs(t - start) <= tolerance
-                ),
-                None,
-            )
-            if hit is not None:
-                used.add(hit)
-                delays.append(t - intervals[hit][0])
-        matched += len(used)
+        match = match_entries(times, [start for start, _ in intervals], tolerance)
+        delays += match.delays
+        matched += match.matched
         found += len(times)
         truths += len(intervals)
         rows.append(
             f"  region {name}: {len(times)} entry alarms at "
             f"{', '.join(f'{t:.1f}' for t in times)}; truth starts "
-            f"{', '.join(f'{s:.1f}' for s, _ in intervals)}; matched {len(used)}"
+            f"{', '.join(f'{s:.1f}' for s, _ in intervals)}; matched {match.matched}"
         )
     return rows, (matched, found, truths, delays)
 
@@ -236,7 +233,7 @@ def line_alarm_report(clip: dict[str, Any], alarms: list[tuple[float, Message]])
             if e.get("event") == "line" and e.get("line_id") == name
         ]
         truth = [e.get("t", e.get("t_feet")) for e in line.get("events", [])]
-        hits = sum(1 for s in truth if any(abs(t - s) <= LINE_EVENT_TOLERANCE_S for t in times))
+        hits = events_hit(times, truth, LINE_EVENT_TOLERANCE_S)
         rows.append(
             f"  line alarms {name}: {len(times)} at {', '.join(f'{t:.1f}' for t in times)};"
             f" truth {len(truth)}, {hits} within {LINE_EVENT_TOLERANCE_S} s"

@@ -31,14 +31,14 @@ most of it changes fire falls back on single-frame cues for that sample.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import cast
 
 import cv2
 
 from openvias.algorithms.alarm_gate import AlarmGate, Candidate, GateParams
 from openvias.algorithms.base import STATE_FIRE, STATE_SMOKE, Detection, Frame, Sample
-from openvias.algorithms.flame import FlameCues, FlameParams
+from openvias.algorithms.flame import FlameCues, FlameParams, Planes
 from openvias.algorithms.smoke import SmokeCues, SmokeParams
 from openvias.domain.algorithm_configs import SmokeAndFireCommon
 from openvias.domain.roi import TargetRoi, roi_or_whole_frame
@@ -59,6 +59,18 @@ class SmokeFireParams:
     #: (each block 3 of the last 4 samples), so one sample confirms them.
     fire_gate: GateParams = field(default_factory=lambda: GateParams(confirm_n=3, confirm_m=4))
     smoke_gate: GateParams = field(default_factory=lambda: GateParams(confirm_n=1, confirm_m=1))
+
+
+def params_for(config: SmokeAndFireCommon) -> SmokeFireParams:
+    """The tuned parameters with the config's openvias sensitivity keys applied (their
+    defaults are the tuned values, so a VIAS config gets exactly these)."""
+    base = SmokeFireParams()
+    return replace(
+        base,
+        flame=replace(base.flame, live_accept=config.openvias_fire_min_score / 100),
+        smoke=replace(base.smoke, min_blocks=config.openvias_smoke_min_blocks),
+        fire_gate=replace(base.fire_gate, confirm_n=config.openvias_fire_confirm_samples),
+    )
 
 
 def analysis_scale(width: int, height: int, side: int) -> float:
@@ -87,7 +99,7 @@ class SmokeFireDetector:
         # sample single-threaded, measured), and the node's cores belong to other streams.
         cv2.setNumThreads(1)
         self.config = config or SmokeAndFireCommon()
-        self.params = params or SmokeFireParams()
+        self.params = params or params_for(self.config)
         roi = self.config.target_roi
         self.roi: TargetRoi = roi_or_whole_frame(roi)
         self._flame = FlameCues(self.params.flame)
@@ -97,6 +109,7 @@ class SmokeFireDetector:
             STATE_SMOKE: AlarmGate(self.params.smoke_gate),
         }
         self._shape: tuple[int, ...] | None = None
+        self._key_planes: tuple[Frame, Planes] | None = None
         #: This sample's candidates before confirmation (for logs, benchmarks, debugging).
         self.last_candidates: list[Detection] = []
 
@@ -106,6 +119,7 @@ class SmokeFireDetector:
         for gate in self._gates.values():
             gate.reset()
         self._shape = None
+        self._key_planes = None
         self.last_candidates = []
 
     def process(self, sample: Sample) -> list[Detection]:
@@ -128,7 +142,7 @@ class SmokeFireDetector:
         if not self.config.fire_detection_sw:
             return 0
         small = downscale(key, self.params.analysis_side)
-        return BURST_AFTER_KEY if self._flame.wants_burst(small) else 0
+        return BURST_AFTER_KEY if self._flame.wants_burst(small, self._planes(small)) else 0
 
     def candidates(self, sample: Sample) -> list[Detection]:
         """This sample's fire and smoke regions inside the ROI (updates cue history)."""
@@ -137,13 +151,24 @@ class SmokeFireDetector:
         sx = small[0].shape[1] / sample.width
         sy = small[0].shape[0] / sample.height
         found: list[Detection] = []
+        planes = self._planes(small[0])
         if self.config.fire_detection_sw:
-            for f in self._flame.analyse(small):
+            for f in self._flame.analyse(small, planes):
                 found.append(self._full(sample, STATE_FIRE, (f.x, f.y, f.w, f.h), f.score, sx, sy))
         if self.config.smoke_detection_sw:
-            for s in self._smoke.analyse(small[0]):
+            for s in self._smoke.analyse(small[0], planes):
                 found.append(self._full(sample, STATE_SMOKE, (s.x, s.y, s.w, s.h), s.score, sx, sy))
         return [d for d in found if self.roi.contains(*d.center)]
+
+    def _planes(self, key: Frame) -> Planes:
+        """The key frame's planes, shared by the flame and smoke cues (and by
+        :meth:`pictures_after` and :meth:`candidates` of one sample)."""
+        cached = self._key_planes
+        if cached is not None and cached[0] is key:
+            return cached[1]
+        planes = Planes.of(key)
+        self._key_planes = (key, planes)
+        return planes
 
     @staticmethod
     def _full(

@@ -78,6 +78,23 @@ class SmokeAndFireCommon(CommonConfig):
     )  # fmt: skip
     fire_detection_sw: int = _switch(1, "fire detection switch", "火焰检测开关", "Detect flames.")
     smoke_detection_sw: int = _switch(1, "smoke detection switch", "烟雾检测开关", "Detect smoke.")
+    # Sensitivity (openvias extension keys; the defaults are the detector's tuned values).
+    openvias_fire_confirm_samples: int = _int(
+        3, 1, 4, "fire confirmation (openvias)", "火焰确认次数 (openvias)",
+        "openvias extension: in how many of the last 4 samples flames must be seen before a "
+        "fire alarm. Lower alarms sooner and on more false flames.",
+    )  # fmt: skip
+    openvias_fire_min_score: int = _int(
+        60, 1, 100, "fire score threshold (openvias)", "火焰分数阈值 (openvias)",
+        "openvias extension: the score, in percent, a changing flame-coloured region needs to "
+        "count as flames in video (still pictures need every cue at its high end). Lower is "
+        "more sensitive.",
+    )  # fmt: skip
+    openvias_smoke_min_blocks: int = _int(
+        20, 1, 400, "smallest smoke region (openvias)", "最小烟雾区域 (openvias)",
+        "openvias extension: the smallest smoke region, in 8 x 8 blocks of the 320-pixel "
+        "analysis picture. Lower alarms on smaller plumes and on more false smoke.",
+    )  # fmt: skip
 
 
 #: Pictures analysed per second by the tracking services (openvias extension key).
