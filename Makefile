@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: serve test lint typecheck unit bench
+.PHONY: serve test lint typecheck unit bench docs
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,3 +31,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	./scripts/ensure-services.sh
 	$(BIN)/python benchmarks/api_crud.py
+
+# The user guide as a static site in site/ (tests/docs builds it strictly and runs its examples).
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
