@@ -1,7 +1,8 @@
 """Validation generated from Huawei's definitions.
 
-For every request-body property of Create/UpdateVideoSource and Create/UpdateVideoGroup, and
-every query parameter of ListVideoSources and ListVideoGroups, that carries a ``pattern``,
+For every request-body property of Create/UpdateVideoSource, Create/UpdateVideoGroup and
+CreateEdgePool, and every query parameter of ListVideoSources, ListVideoGroups and
+ListEdgePools, that carries a ``pattern``,
 ``minLength``/``maxLength``, ``minimum``/``maximum``, ``minItems``/``maxItems`` or ``enum``,
 one test per violating value: the server answers 400 ``VIAS.00010001`` naming the field in
 ``params`` (the top-level field for array items), and writes nothing. The same holds for each
@@ -25,8 +26,19 @@ from tests import spec
 from tests.api.video_center import URL_CONFIG, VideoCenter, source_body, unique, video_center
 from tests.support import Server
 
-BODY_OPERATIONS = ("CreateVideoSource", "UpdateVideoSource", "CreateVideoGroup", "UpdateVideoGroup")
-QUERY_OPERATIONS = ("ListVideoSources", "ListVideoGroups")
+BODY_OPERATIONS = (
+    "CreateVideoSource",
+    "UpdateVideoSource",
+    "CreateVideoGroup",
+    "UpdateVideoGroup",
+    "CreateEdgePool",
+)
+QUERY_OPERATIONS = ("ListVideoSources", "ListVideoGroups", "ListEdgePools")
+QUERY_PATHS = {
+    "ListVideoSources": "/source/sources",
+    "ListVideoGroups": "/video-group/groups",
+    "ListEdgePools": "/edge-pools",
+}
 CONSTRAINTS = ("pattern", "minLength", "maxLength", "minimum", "maximum", "enum")
 ARRAY_CONSTRAINTS = ("minItems", "maxItems")
 #: Candidate strings that break most patterns; the first few a pattern refuses are used.
@@ -136,6 +148,12 @@ BASES: dict[str, Callable[[str], dict[str, Any]]] = {
     "UpdateVideoSource": lambda _: _source_update(),
     "CreateVideoGroup": _group_create,
     "UpdateVideoGroup": _group_update,
+    "CreateEdgePool": lambda _: {
+        "name": unique("pool"),
+        "nodes": ["node-1"],
+        "description": "pool",
+        "ief_service_instance_id": "none",
+    },
 }
 QUERY_VALID: dict[str, Any] = {"video_group_id": ["abcd"]}
 
@@ -185,7 +203,7 @@ def _expect_refused(answer: dict[str, Any], field: str) -> None:
 @pytest.mark.parametrize("case", _params())
 def test_violation_is_refused(vc: VideoCenter, case: Case) -> None:
     if case.operation in QUERY_OPERATIONS:
-        path = "/source/sources" if case.operation == "ListVideoSources" else "/video-group/groups"
+        path = QUERY_PATHS[case.operation]
         answer = vc.fail(case.operation, "GET", path, 400, params={case.field: case.value})
         _expect_refused(answer, case.field)
         return
@@ -225,6 +243,10 @@ def _refused_without_writing(
         _expect_refused(vc.fail(operation, "POST", "/video-group", 400, json=body), field)
         assert vc.list_groups()["total_number"] == before
         assert vc.show_source(other)["video_packages"] == []
+    elif operation == "CreateEdgePool":
+        before = vc.call("ListEdgePools", "GET", "/edge-pools")["count"]
+        _expect_refused(vc.fail(operation, "POST", "/edge-pools", 400, json=body), field)
+        assert vc.call("ListEdgePools", "GET", "/edge-pools")["count"] == before
     elif operation == "UpdateVideoSource":
         stored = vc.show_source(member)
         path = f"/source/{member}"
@@ -252,6 +274,10 @@ def test_valid_base_is_accepted(vc: VideoCenter, operation: str) -> None:
         assert vc.update_source(member, body)["video_source_name"] == body["video_source_name"]
     elif operation == "CreateVideoGroup":
         vc.create_group(**body)
+    elif operation == "CreateEdgePool":
+        response = vc.client.post(f"{vc.base}/edge-pools", json=body)
+        assert response.status_code == 201, response.text
+        spec.assert_response(operation, response.json(), 201)
     else:
         group = vc.create_group([member])
         vc.update_group(group, body)

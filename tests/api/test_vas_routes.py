@@ -43,6 +43,15 @@ def keys(server: Server) -> Keys:
     return access_keys(server)
 
 
+@pytest.fixture(scope="module")
+def pool_id(server: Server, http: httpx.Client) -> str:
+    """An edge pool of the project: a task's ``edge_pool_id`` must name one."""
+    body = {"name": f"vas-{uuid.uuid4().hex[:10]}", "nodes": ["node-1"]}
+    response = http.post(f"/v2/{server.project_id}/edge-pools", json=body)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
 def name() -> str:
     return f"t-{uuid.uuid4().hex[:10]}"
 
@@ -138,9 +147,12 @@ VAS_MARKERS = {
 
 @pytest.mark.parametrize("marker", sorted(VAS_MARKERS))
 def test_vas_keys_make_it_vas_even_with_a_token(
-    server: Server, http: httpx.Client, marker: str
+    server: Server, http: httpx.Client, marker: str, pool_id: str
 ) -> None:
-    assert not is_vias_answer(http.post(tasks(server), json=plain_body(**VAS_MARKERS[marker])))
+    body = plain_body(**VAS_MARKERS[marker])
+    if marker == "edge_pool_id":
+        body["edge_pool_id"] = pool_id
+    assert not is_vias_answer(http.post(tasks(server), json=body))
 
 
 VIAS_MARKERS = {
@@ -361,8 +373,10 @@ def test_list_filters(server: Server, http: httpx.Client) -> None:
 # -- update, commands ---------------------------------------------------------------------
 
 
-def test_update_changes_only_what_is_given(server: Server, http: httpx.Client) -> None:
-    task_id = create(http, server, vas_body(name(), edge_pool_id="cd" * 16))
+def test_update_changes_only_what_is_given(
+    server: Server, http: httpx.Client, pool_id: str
+) -> None:
+    task_id = create(http, server, vas_body(name(), edge_pool_id=pool_id))
     path = f"{tasks(server)}/{task_id}"
     before = show(http, server, task_id)
     response = http.put(path, json={"description": "changed"})
@@ -378,7 +392,7 @@ def test_update_changes_only_what_is_given(server: Server, http: httpx.Client) -
     assert response.status_code == 200, response.text
     assert response.json()["timing"] == DAILY_FREQUENCY
     assert response.json()["input"] == restful
-    assert response.json()["edge_pool_id"] == "cd" * 16
+    assert response.json()["edge_pool_id"] == pool_id
     vias = http.get(f"/v2/{server.project_id}/tasks/{task_id}").json()
     assert vias["schedule"] == DAILY_FREQUENCY
     assert vias["input"]["type"] == "restful"

@@ -73,6 +73,7 @@ def task_row(
     output: dict[str, Any] | None = None,
     schedule: dict[str, Any] | None = None,
     resource_order_id: str | None = None,
+    edge_pool_id: str | None = None,
 ) -> dict[str, Any]:
     """One new task as a row for ``TaskRepository.insert_many`` (every row has every column)."""
     return {
@@ -92,6 +93,7 @@ def task_row(
         "output": output,
         "schedule": schedule,
         "resource_order_id": resource_order_id,
+        "edge_pool_id": edge_pool_id,
         "state": start.state.value,
         "desired_state": start.desired.value,
         "status": "",

@@ -25,6 +25,7 @@ from openvias.schemas.vas_responses import (
     VasTaskList,
 )
 from openvias.services.algorithms import require_deployed, validated_config
+from openvias.services.edge_pools import require_edge_pool
 from openvias.services.task_views import EffectiveTask
 from openvias.services.tasks import TASKS_CHANGED, TaskService, TaskStateConflict, task_row
 from openvias.services.vas_views import stored_input, stored_timing, task_details
@@ -90,6 +91,8 @@ class VasTaskService(TaskService):
         config = vas_config(spec, body.service_config)
         await require_deployed(self.session, self.caller.project_id, spec)
         await self._order_check(spec, body.resource_order_id, len(body.input.data))
+        if body.edge_pool_id is not None:
+            await require_edge_pool(self.session, self.caller.project_id, body.edge_pool_id)
         now = now_ms()
         created = task_states.on_create(start=True)
         schedule = stored_timing(body.timing) if body.timing else None
@@ -111,6 +114,7 @@ class VasTaskService(TaskService):
                     output=body.output.stored(),
                     schedule=schedule,
                     resource_order_id=body.resource_order_id,
+                    edge_pool_id=body.edge_pool_id,
                 )
             )
         return await self.insert_new(rows, now)

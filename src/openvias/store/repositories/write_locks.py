@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from openvias.store.models import ChangeCounter, Project, ResourceOrder
+from openvias.store.models import ChangeCounter, EdgePool, Project, ResourceOrder
 
 _SQLITE_WRITE_LOCK = (
     update(ChangeCounter)
@@ -48,3 +48,10 @@ async def lock_project(session: AsyncSession, project_id: str) -> bool:
 async def lock_resource_order(session: AsyncSession, order_id: str) -> bool:
     """Serialise the checks of one resource order's ``max_tasks``."""
     return await _lock(session, select(ResourceOrder.id).where(ResourceOrder.id == order_id))
+
+
+async def lock_edge_pool(session: AsyncSession, project_id: str, pool_id: str) -> bool:
+    """Serialise a task's choice of an edge pool with the pool's deletion; whether the
+    pool exists in the project."""
+    pool = select(EdgePool.id).where(EdgePool.project_id == project_id, EdgePool.id == pool_id)
+    return await _lock(session, pool)
