@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from openvias import __version__
 from openvias.api.admission import LargeBodyAdmission
+from openvias.api.console import install_console
 from openvias.api.fast_reads import FastReads
 from openvias.api.handlers import install_error_handlers
 from openvias.api.middleware import CatchAll, RequestGuard
@@ -21,25 +22,41 @@ from openvias.api.routers import (
     algorithms,
     batch_tasks,
     deliveries,
+    docs,
+    edge_pools,
     events,
     health,
     identity,
+    overview,
+    streams,
     tasks,
     templates,
     vas,
     video_groups,
     video_sources,
+    workers,
 )
 from openvias.api.state import AppState, BackgroundFactory, TokenCache
 from openvias.errors import Conflict
 from openvias.services.access_keys import prepare_secret_box
 from openvias.services.bootstrap import bootstrap_if_empty
 from openvias.services.login_guard import LoginGuard
+from openvias.services.snapshots import SnapshotTaker
 from openvias.settings import Settings
 from openvias.store.db import create_engine, create_sessionmaker, transaction
 from openvias.store.direct import open_direct_reads
 
 log = logging.getLogger(__name__)
+
+
+def _announce_initial_credentials(settings: Settings) -> None:
+    """First start only: where the admin's generated password is (never the password)."""
+    path = (settings.data_dir / "initial-credentials.json").resolve()
+    log.info(
+        "first start: %s holds the project id and the password of user admin "
+        "(domain openvias, project default); see the README's quick start for a token",
+        path,
+    )
 
 
 def create_app(
@@ -54,13 +71,18 @@ def create_app(
         sessionmaker=create_sessionmaker(engine),
         token_cache=TokenCache(ttl=settings.auth_cache_seconds),
         login_guard=LoginGuard(settings),
+        snapshots=SnapshotTaker(settings),
     )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         try:
             async with transaction(state.sessionmaker) as session:
-                await bootstrap_if_empty(session, settings.admin_password, settings.data_dir)
+                created = await bootstrap_if_empty(
+                    session, settings.admin_password, settings.data_dir
+                )
+            if created and settings.admin_password is None:
+                _announce_initial_credentials(settings)
         except Conflict:
             log.info("bootstrap identity was created by another process")
         async with transaction(state.sessionmaker) as session:
@@ -90,25 +112,31 @@ def create_app(
         version=__version__,
         summary="Video intelligent analysis, wire-compatible with Huawei Cloud VIAS v2.",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # routers.docs serves /docs and /redoc from local files
         redoc_url=None,
     )
     app.state.openvias = state
     install_error_handlers(app)
     for module in (
         health,
+        docs,
         identity,
         video_sources,
         video_groups,
         tasks,
+        streams,
         batch_tasks,
         templates,
         events,
         deliveries,
+        overview,
         algorithms,
         vas,
+        edge_pools,
+        workers,
     ):
         app.include_router(module.router)
+    install_console(app)
     install_openapi(app)
     app.add_middleware(FastReads, state=state)  # inside the guards, before routing
     app.add_middleware(

@@ -3,6 +3,7 @@ review, deletion and the project's repeated-event aggregation rules."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,10 +18,12 @@ from openvias.schemas.events import (
     EventRulesUpdate,
     EventSummary,
 )
+from openvias.services.event_images import EventImage, scaled_jpeg
 from openvias.services.rendering import shown
 from openvias.store.models import AlarmEvent
 from openvias.store.repositories.alarm_events import (
     AlarmFilter,
+    alarm_jpeg,
     alarm_of,
     delete_alarm,
     find_alarm,
@@ -49,6 +52,13 @@ class EventService:
             raise _not_found(event_id)
         event, jpeg = found
         return EventDetail.model_validate(_wire(event, jpeg, include_image=True))
+
+    async def image(self, event_id: str, max_side: int | None) -> EventImage:
+        """The event's alarm image as JPEG, scaled down to ``max_side`` when larger."""
+        jpeg = await alarm_jpeg(self.session, self.project_id, event_id.upper())
+        if jpeg is None:
+            raise _not_found(event_id)
+        return await asyncio.to_thread(scaled_jpeg, jpeg, max_side)
 
     async def secondaries(self, event_id: str, *, offset: int, limit: int) -> EventList:
         """The events aggregated into a primary (none for a secondary), newest first."""

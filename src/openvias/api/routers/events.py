@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from starlette.exceptions import HTTPException
 
 from openvias.api.deps import CurrentProject, Session
@@ -108,6 +108,49 @@ async def show_event(
 ) -> EventDetail:
     """One event with its alarm image (``image_base64``)."""
     return await EventService(session, project.project_id).show(event_id)
+
+
+@router.get(
+    "/{event_id}/image",
+    operation_id="ShowEventImage",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The alarm image, scaled to fit max_side (aspect kept)",
+            "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
+            "headers": {
+                "X-Openvias-Image-Width": {
+                    "description": "The stored picture's width (bounding_box coordinates)",
+                    "schema": {"type": "integer"},
+                },
+                "X-Openvias-Image-Height": {
+                    "description": "The stored picture's height",
+                    "schema": {"type": "integer"},
+                },
+            },
+        }
+    },
+)
+async def show_event_image(
+    event_id: EventIdPath,
+    project: CurrentProject,
+    session: Session,
+    max_side: Annotated[int | None, Query(ge=16, le=8192)] = None,
+) -> Response:
+    """The event's alarm image as JPEG (``image_base64`` of ShowEvent, without JSON):
+    as stored, or scaled down so that its longer side is ``max_side``; the headers give
+    the stored size, which ``bounding_box`` coordinates refer to. An alarm image never
+    changes, so the browser may keep it for an hour."""
+    image = await EventService(session, project.project_id).image(event_id, max_side)
+    return Response(
+        content=image.jpeg,
+        media_type="image/jpeg",
+        headers={
+            "Cache-Control": "private, max-age=3600",
+            "X-Openvias-Image-Width": str(image.width),
+            "X-Openvias-Image-Height": str(image.height),
+        },
+    )
 
 
 @router.get("/{event_id}/secondary", response_model=EventList, operation_id="ListSecondaryEvents")

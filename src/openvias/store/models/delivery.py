@@ -24,6 +24,14 @@ class Delivery(Base):
         Index("ix_deliveries_due", "state", "next_attempt_at"),
         Index("ix_deliveries_event", "event_id"),
         Index("ix_deliveries_task_state", "task_id", "state"),
+        Index("ix_deliveries_project_created", "project_id", "created_at", "id"),
+        Index("ix_deliveries_project_state_created", "project_id", "state", "created_at", "id"),
+        Index("ix_deliveries_project_sink_state", "project_id", "sink", "state"),
+        Index("ix_deliveries_project_failed", "project_id", "last_failed_at"),
+        Index("ix_deliveries_project_event", "project_id", "event_id", "created_at", "id"),
+        Index(
+            "ix_deliveries_project_event_state", "project_id", "event_id", "state", "last_failed_at"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -40,6 +48,9 @@ class Delivery(Base):
     locked_until: Mapped[int] = mapped_column(BigInteger, default=0)
     locked_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
     last_error: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    #: ``started_at`` of the latest failed attempt (``last_error`` is its detail), so the
+    #: latest failure among many deliveries is read without their attempts.
+    last_failed_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[int] = mapped_column(BigInteger)
     delivered_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 

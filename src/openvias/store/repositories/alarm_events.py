@@ -214,6 +214,16 @@ async def get_alarm(
     return event, jpeg or b""
 
 
+async def alarm_jpeg(session: AsyncSession, project_id: str, event_id: str) -> bytes | None:
+    """The JPEG of the project's event; None when there is no such event or image."""
+    jpeg = await session.scalar(
+        select(AlarmImage.jpeg)
+        .join(AlarmEvent, AlarmEvent.id == AlarmImage.event_id)
+        .where(AlarmEvent.project_id == project_id, AlarmEvent.id == event_id)
+    )
+    return jpeg or None
+
+
 async def find_alarm(session: AsyncSession, project_id: str, event_id: str) -> AlarmEvent | None:
     """The project's event, without its image."""
     return await session.scalar(

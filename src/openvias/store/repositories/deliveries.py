@@ -252,8 +252,16 @@ async def record(session: AsyncSession, results: Sequence[AttemptResult], worker
     }
     shapes: dict[str, dict[str, Any]] = {
         "delivered": {"state": "delivered", "delivered_at": bindparam("b_finished")},
-        "dead": {"state": "dead", "last_error": bindparam("b_error")},
-        "retry": {"next_attempt_at": bindparam("b_next"), "last_error": bindparam("b_error")},
+        "dead": {
+            "state": "dead",
+            "last_error": bindparam("b_error"),
+            "last_failed_at": bindparam("b_started"),
+        },
+        "retry": {
+            "next_attempt_at": bindparam("b_next"),
+            "last_error": bindparam("b_error"),
+            "last_failed_at": bindparam("b_started"),
+        },
     }
     for outcome, values in shapes.items():
         params = [
@@ -262,6 +270,7 @@ async def record(session: AsyncSession, results: Sequence[AttemptResult], worker
                 "b_before": r.attempts_before,
                 "b_after": r.attempts_before + 1,
                 "b_finished": r.finished_at,
+                "b_started": r.started_at,
                 "b_error": r.detail[:_TEXT_MAX],
                 "b_next": r.next_attempt_at,
             }

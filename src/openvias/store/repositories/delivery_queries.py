@@ -103,20 +103,20 @@ async def summary(session: AsyncSession, project_id: str, f: DeliveryFilter) -> 
             _filtered(
                 project_id,
                 f,
-                DeliveryAttempt.detail,
-                DeliveryAttempt.started_at,
+                Delivery.last_error,
+                Delivery.last_failed_at,
                 Delivery.id,
                 with_state=False,
             )
-            .join(DeliveryAttempt, DeliveryAttempt.delivery_id == Delivery.id)
-            .where(DeliveryAttempt.outcome != "delivered")
-            .order_by(DeliveryAttempt.started_at.desc(), Delivery.id.desc())
+            .where(Delivery.last_failed_at.is_not(None))
+            .order_by(Delivery.last_failed_at.desc(), Delivery.id.desc())
             .limit(1)
         )
     ).first()
     if failed is None:
         return Summary(counts, None, None, None)
-    return Summary(counts, str(failed[0]), int(failed[1]), int(failed[2]))
+    error = None if failed[0] is None else str(failed[0])
+    return Summary(counts, error, int(failed[1]), int(failed[2]))
 
 
 async def retry_dead(session: AsyncSession, project_id: str, delivery_id: int, now: int) -> bool:
