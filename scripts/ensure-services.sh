@@ -35,3 +35,16 @@ if ! gst_rtsp_ok; then
     "install it as root with: apt-get install $GST_RTSP_PACKAGES" \
     "(or set OPENVIAS_SKIP_RTSP=1 to skip those tests)" >&2
 fi
+
+# The console's browser tests (tests/web) drive Debian's Chromium with Python Playwright;
+# the CJK font renders Chinese names in their screenshots.
+CONSOLE_PACKAGES="chromium fonts-wqy-microhei"
+if [ ! -x /usr/bin/chromium ] || ! fc-list :lang=zh 2>/dev/null | grep -q .; then
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "installing Chromium and a CJK font for the console tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      --no-install-recommends $CONSOLE_PACKAGES >/dev/null
+  fi
+  [ -x /usr/bin/chromium ] || echo "Chromium is missing, so the console tests (tests/web) fail;" \
+    "install it as root with: apt-get install $CONSOLE_PACKAGES" >&2
+fi
