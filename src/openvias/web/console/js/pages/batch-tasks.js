@@ -13,7 +13,7 @@ export const BATCH_STATES = [
   'abnormal', 'succeeded', 'failed', 'deleting', 'freezing', 'frozen', 'stopped_no_service', 'scheduling', 'lack_of_resources',
 ];
 export const FAILING_STATES = ['create_failed', 'start_failed', 'failed', 'abnormal', 'lack_of_resources'];
-const PAGE_SIZES = [10, 20, 50, 100];
+export const PAGE_SIZES = [10, 20, 50, 100];
 
 // Runs fn over the items one after the other; { done, failed: [[label, message]] }.
 // A VIAS batch answer with failed members counts as a failure of that item.
@@ -155,16 +155,23 @@ export default function BatchTasksPage() {
       ${listing.data
         ? html`
             <${DataTable} columns=${columns} rows=${rows} rowKey="id" selectable selected=${selected} onSelect=${setSelected} empty=${t('batch.empty')} caption=${t('batch.caption', { n: formatNumber(total) })} />
-            <div class="pager-row">
-              <${Pager} offset=${(page - 1) * size} limit=${size} total=${total} onChange=${(offset) => setParams({ page: offset / size + 1 })} />
-              <${Field} label=${t('tc.pageSize')} className="inline">
-                <select value=${String(size)} onChange=${(e) => setParams({ size: e.currentTarget.value, page: null })}>
-                  ${PAGE_SIZES.map((n) => html`<option value=${String(n)}>${n}</option>`)}
-                </select>
-              </${Field}>
-            </div>
+            <${ListPager} page=${page} size=${size} total=${total} />
           `
         : null}
     </${Page}>
+  `;
+}
+
+// The pager under a Task Center list: pages and page size, both kept in the URL.
+export function ListPager({ page, size, total }) {
+  return html`
+    <div class="pager-row">
+      <${Pager} offset=${(page - 1) * size} limit=${size} total=${total} onChange=${(offset) => setParams({ page: offset / size + 1 })} />
+      <${Field} label=${t('tc.pageSize')} className="inline">
+        <select value=${String(size)} onChange=${(e) => setParams({ size: e.currentTarget.value, page: null })}>
+          ${PAGE_SIZES.map((n) => html`<option value=${String(n)}>${n}</option>`)}
+        </select>
+      </${Field}>
+    </div>
   `;
 }

@@ -2,10 +2,10 @@
 // stop, delete one or many; filters and paging in the URL.
 import { html, useEffect, useState } from '../lib.js';
 import { api } from '../api.js';
-import { DataTable, ErrorBox, Field, Page, Pager, StateBadge, Spinner, confirmDialog, formatTime, notify, useAsync, usePoll } from '../components.js';
+import { DataTable, ErrorBox, Field, Page, StateBadge, Spinner, confirmDialog, formatTime, notify, useAsync, usePoll } from '../components.js';
 import { link, setParams, useRoute } from '../router.js';
 import { formatNumber, t } from '../i18n.js';
-import { reportBulk, runEach } from './batch-tasks.js';
+import { ListPager, PAGE_SIZES, reportBulk, runEach } from './batch-tasks.js';
 
 const STATES = [
   'PENDING', 'RECOVERING', 'STARTING', 'UPGRADING', 'CREATE_FAILED', 'START_FAILED', 'RUNNING', 'STOPPING', 'STOPPED',
@@ -13,7 +13,6 @@ const STATES = [
 ];
 const FAILING = new Set(['CREATE_FAILED', 'START_FAILED', 'FAILED', 'ABNORMAL']);
 const STREAMING = new Set(['RUNNING', 'ABNORMAL', 'RECOVERING']);
-const PAGE_SIZES = [10, 20, 50, 100];
 // Set once GET ~/tasks/{id}/stream turns out not to exist on this server.
 let streamsMissing = false;
 
@@ -153,14 +152,7 @@ export default function TasksPage() {
       ${listing.data
         ? html`
             <${DataTable} columns=${columns} rows=${rows} rowKey="id" selectable selected=${selected} onSelect=${setSelected} empty=${t('tasks.empty')} caption=${t('tasks.caption', { n: formatNumber(total) })} />
-            <div class="pager-row">
-              <${Pager} offset=${(page - 1) * size} limit=${size} total=${total} onChange=${(offset) => setParams({ page: offset / size + 1 })} />
-              <${Field} label=${t('tc.pageSize')} className="inline">
-                <select value=${String(size)} onChange=${(e) => setParams({ size: e.currentTarget.value, page: null })}>
-                  ${PAGE_SIZES.map((n) => html`<option value=${String(n)}>${n}</option>`)}
-                </select>
-              </${Field}>
-            </div>
+            <${ListPager} page=${page} size=${size} total=${total} />
           `
         : null}
     </${Page}>
