@@ -19,7 +19,6 @@ import datetime
 import re
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from tests.api.identity_support import create_tenant
 from tests.sinks.test_end_to_end import Receiver
 from tests.support import REPO
 from tests.web.conftest import Account, ConsoleServer, OpenConsole, Shoot
+from tests.web.console_support import call, go, unique
 from tests.web.test_console_tasks import drag_slots, labelled, members, next_step
 
 DATA = REPO.parent / "shared" / "data"
@@ -66,16 +66,6 @@ def fire_clip() -> Path:
     return DATA / shortest["file"]
 
 
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def call(console: ConsoleServer, method: str, path: str, **kwargs: Any) -> Any:
-    response = console.api.request(method, console.path(path), **kwargs)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     server = Receiver()
@@ -83,10 +73,6 @@ def receiver() -> Iterator[Receiver]:
     yield server
     server.shutdown()
     server.server_close()
-
-
-def go(page: Page, route: str) -> None:
-    page.goto(page.url.split("#")[0] + "#" + route)
 
 
 def draw_roi(page: Page) -> None:

@@ -9,7 +9,6 @@ import json
 import re
 import shutil
 import tempfile
-import uuid
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -22,6 +21,7 @@ from openvias.domain.schedules import WeeklySchedule
 from tests.api.video_center import URL_CONFIG, source_body
 from tests.engine.media_fixtures import write_clip
 from tests.web.conftest import ConsoleServer, ConsoleWatch, Shoot
+from tests.web.console_support import call, unique
 
 VIDEOS = Path(tempfile.mkdtemp(prefix="openvias-console-tasks-"))
 CONSOLE_SERVER_ENV = {"OPENVIAS_FILE_ROOTS": str(VIDEOS)}
@@ -38,16 +38,6 @@ def clip() -> Iterator[Path]:
     )
     yield path
     shutil.rmtree(VIDEOS, ignore_errors=True)
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def call(console: ConsoleServer, method: str, path: str, **kwargs: Any) -> Any:
-    response = console.api.request(method, console.path(path), **kwargs)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def make_group(console: ConsoleServer, clip: Path, n: int) -> tuple[str, str, list[str]]:

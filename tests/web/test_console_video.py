@@ -13,6 +13,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from tests.engine.media_fixtures import write_clip
 from tests.web.conftest import ConsoleServer, ConsoleWatch, Shoot
+from tests.web.console_support import go
 
 SEEDED = 230  # sources created through the API for the paging test
 
@@ -61,10 +62,6 @@ def source_named(server: ConsoleServer, name: str) -> dict[str, Any] | None:
 
 def row(where: Page | Locator, text: str) -> Locator:
     return where.get_by_role("row").filter(has_text=text)
-
-
-def go(page: Page, route: str) -> None:
-    page.goto(page.url.split("#")[0] + "#" + route)
 
 
 def confirm(page: Page, button: str) -> None:
