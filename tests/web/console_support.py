@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from playwright.sync_api import Page
+from playwright.sync_api import FloatRect, Page
 
 from tests.web.conftest import ConsoleServer
 
@@ -24,3 +24,13 @@ def call(console: ConsoleServer, method: str, path: str, **kwargs: Any) -> Any:
 def go(page: Page, route: str) -> None:
     """Opens a console route in the same page (the session stays)."""
     page.goto(page.url.split("#")[0] + "#" + route)
+
+
+def roi_canvas_box(page: Page) -> FloatRect:
+    """The ROI drawing surface, scrolled to the middle of the window (so that no sticky bar
+    covers the corners a test clicks) and measured."""
+    canvas = page.get_by_test_id("roi-canvas")
+    canvas.evaluate("element => element.scrollIntoView({ block: 'center', inline: 'center' })")
+    box = canvas.bounding_box()
+    assert box is not None
+    return box

@@ -30,7 +30,7 @@ from tests.api.identity_support import create_tenant
 from tests.sinks.test_end_to_end import Receiver
 from tests.support import REPO
 from tests.web.conftest import Account, ConsoleServer, OpenConsole, Shoot
-from tests.web.console_support import call, go, unique
+from tests.web.console_support import call, go, roi_canvas_box, unique
 from tests.web.test_console_tasks import drag_slots, labelled, members, next_step
 
 DATA = REPO.parent / "shared" / "data"
@@ -76,10 +76,7 @@ def receiver() -> Iterator[Receiver]:
 
 
 def draw_roi(page: Page) -> None:
-    canvas = page.get_by_test_id("roi-canvas")
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    assert box is not None
+    box = roi_canvas_box(page)
     for fx, fy in [*ROI, ROI[0]]:
         page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
 

@@ -21,7 +21,7 @@ from openvias.domain.schedules import WeeklySchedule
 from tests.api.video_center import URL_CONFIG, source_body
 from tests.engine.media_fixtures import write_clip
 from tests.web.conftest import ConsoleServer, ConsoleWatch, Shoot
-from tests.web.console_support import call, unique
+from tests.web.console_support import call, roi_canvas_box, unique
 
 VIDEOS = Path(tempfile.mkdtemp(prefix="openvias-console-tasks-"))
 CONSOLE_SERVER_ENV = {"OPENVIAS_FILE_ROOTS": str(VIDEOS)}
@@ -128,10 +128,7 @@ def next_step(page: Page, title: str) -> None:
 
 def draw_polygon(page: Page, viewport: str) -> None:
     """Taps (phone) or clicks (desktop) the corners, then the first corner again to close."""
-    canvas = page.get_by_test_id("roi-canvas")
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    assert box is not None
+    box = roi_canvas_box(page)
     for fx, fy in [*POLYGON, POLYGON[0]]:
         x, y = box["x"] + fx * box["width"], box["y"] + fy * box["height"]
         if viewport == "phone":

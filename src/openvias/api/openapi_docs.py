@@ -66,7 +66,7 @@ OPERATIONS: dict[str, OperationDoc] = {
                     "methods": ["password"],
                     "password": {
                         "user": {
-                            "name": "admin",
+                            "name": "alice",
                             "password": "your-password",
                             "domain": {"name": "openvias"},
                         }
