@@ -144,13 +144,7 @@ export default function BatchTasksPage() {
         </${Field}>
         <button type="submit">${t('tc.filters.apply')}</button>
       </form>
-      <div class="bulk-bar" role="toolbar" aria-label=${t('tc.bulk.toolbar')}>
-        <span>${t('tc.bulk.selected', { n: chosen.length })}</span>
-        <button type="button" disabled=${busy || !chosen.length} onClick=${() => act('start', chosen)}>${t('tc.bulk.action.start')}</button>
-        <button type="button" disabled=${busy || !chosen.length} onClick=${() => act('stop', chosen)}>${t('tc.bulk.action.stop')}</button>
-        <button type="button" class="danger" disabled=${busy || !chosen.length} onClick=${() => act('delete', chosen)}>${t('tc.bulk.action.delete')}</button>
-        ${busy || (listing.loading && !listing.data) ? html`<${Spinner} />` : null}
-      </div>
+      <${BulkBar} chosen=${chosen} busy=${busy || (listing.loading && !listing.data)} act=${act} />
       <${ErrorBox} error=${listing.error} />
       ${listing.data
         ? html`
@@ -172,6 +166,20 @@ export function ListPager({ page, size, total }) {
           ${PAGE_SIZES.map((n) => html`<option value=${String(n)}>${n}</option>`)}
         </select>
       </${Field}>
+    </div>
+  `;
+}
+
+// Start, stop and delete for the rows selected in a Task Center list.
+export function BulkBar({ chosen, busy, act }) {
+  const none = !chosen.length;
+  return html`
+    <div class="bulk-bar" role="toolbar" aria-label=${t('tc.bulk.toolbar')}>
+      <span>${t('tc.bulk.selected', { n: chosen.length })}</span>
+      <button type="button" disabled=${busy || none} onClick=${() => act('start', chosen)}>${t('tc.bulk.action.start')}</button>
+      <button type="button" disabled=${busy || none} onClick=${() => act('stop', chosen)}>${t('tc.bulk.action.stop')}</button>
+      <button type="button" class="danger" disabled=${busy || none} onClick=${() => act('delete', chosen)}>${t('tc.bulk.action.delete')}</button>
+      ${busy ? html`<${Spinner} />` : null}
     </div>
   `;
 }

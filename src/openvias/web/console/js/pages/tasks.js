@@ -2,10 +2,10 @@
 // stop, delete one or many; filters and paging in the URL.
 import { html, useEffect, useState } from '../lib.js';
 import { api } from '../api.js';
-import { DataTable, ErrorBox, Field, Page, StateBadge, Spinner, confirmDialog, formatTime, notify, useAsync, usePoll } from '../components.js';
+import { DataTable, ErrorBox, Field, Page, StateBadge, confirmDialog, formatTime, notify, useAsync, usePoll } from '../components.js';
 import { link, setParams, useRoute } from '../router.js';
 import { formatNumber, t } from '../i18n.js';
-import { ListPager, PAGE_SIZES, reportBulk, runEach } from './batch-tasks.js';
+import { BulkBar, ListPager, PAGE_SIZES, reportBulk, runEach } from './batch-tasks.js';
 
 const STATES = [
   'PENDING', 'RECOVERING', 'STARTING', 'UPGRADING', 'CREATE_FAILED', 'START_FAILED', 'RUNNING', 'STOPPING', 'STOPPED',
@@ -140,13 +140,7 @@ export default function TasksPage() {
               <button type="button" class="link-button" onClick=${() => setParams({ batch: null, failing: null, task_id: null, page: null })}>${t('tc.filters.clear')}</button></p>`
           : null}
       </form>
-      <div class="bulk-bar" role="toolbar" aria-label=${t('tc.bulk.toolbar')}>
-        <span>${t('tc.bulk.selected', { n: chosen.length })}</span>
-        <button type="button" disabled=${busy || !chosen.length} onClick=${() => act('start', chosen)}>${t('tc.bulk.action.start')}</button>
-        <button type="button" disabled=${busy || !chosen.length} onClick=${() => act('stop', chosen)}>${t('tc.bulk.action.stop')}</button>
-        <button type="button" class="danger" disabled=${busy || !chosen.length} onClick=${() => act('delete', chosen)}>${t('tc.bulk.action.delete')}</button>
-        ${busy || (listing.loading && !listing.data) ? html`<${Spinner} />` : null}
-      </div>
+      <${BulkBar} chosen=${chosen} busy=${busy || (listing.loading && !listing.data)} act=${act} />
       ${chosen.some((task) => task.batch_id) ? html`<p class="field-hint">${t('tasks.memberHint')}</p>` : null}
       <${ErrorBox} error=${listing.error} />
       ${listing.data
