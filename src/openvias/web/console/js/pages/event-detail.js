@@ -246,15 +246,20 @@ export default function EventDetailPage({ route }) {
   }, [eventId]);
 
   const go = (target) => target && navigate(`/events/${target.id}`, { ...filters, i: target.i });
+  // The listener reads the neighbours of the latest render: effects run after paint, so a
+  // listener bound to one render's values could miss a key pressed as soon as a link shows.
+  const latest = useRef({});
+  latest.current = { previous, next, go };
   useEffect(() => {
     const keys = (e) => {
       if (e.altKey || e.ctrlKey || e.metaKey || e.target.closest('input, textarea, select')) return;
-      if (e.key === 'ArrowLeft' && previous) go(previous);
-      if (e.key === 'ArrowRight' && next) go(next);
+      const now = latest.current;
+      if (e.key === 'ArrowLeft' && now.previous) now.go(now.previous);
+      if (e.key === 'ArrowRight' && now.next) now.go(now.next);
     };
     window.addEventListener('keydown', keys);
     return () => window.removeEventListener('keydown', keys);
-  }, [previous, next]);
+  }, []);
 
   const title = event
     ? t('events.detail.title', { findings: describeFindings(event), time: formatTime(event.timestamp * 1000) })
