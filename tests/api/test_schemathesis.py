@@ -35,6 +35,9 @@ TYPE_CONFIG = "<type_config><url_address>http://127.0.0.1:9/a.mp4</url_address><
 #   schema lets unknown properties be anything (every body may meet it; this one does
 #   with the seed below);
 # - ShowOverview: `tz` must name an IANA time zone, which no JSON Schema pattern can state.
+# - CreateEvaluation: the service must be one evaluate can score, `config` is checked
+#   against its config model, and the data set folder must exist, be allowed and hold a
+#   labels file (all are 400 with the field named).
 CONFIG = """
 [parameters]
 "path.project_id" = "{project_id}"
@@ -64,6 +67,10 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", 400, 401, 403, 404, 
 [[operations]]
 include-operation-id = ["ReviewEvent"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", 400, 401, 403, 404, 409]
+
+[[operations]]
+include-operation-id = ["CreateEvaluation"]
+checks.positive_data_acceptance.expected-statuses = ["2xx", 400, 401, 403, 404]
 
 [[operations]]
 include-operation-id = ["ShowOverview"]

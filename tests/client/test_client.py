@@ -4,21 +4,28 @@ its effect read back (create, show, list, update, delete)."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from openvias.client import Client, ViasError
 from openvias.schemas.batch_tasks import BatchTaskCreate, BatchTaskUpdate
 from openvias.schemas.edge_pools import EdgePoolCreate
+from openvias.schemas.evaluations import EvaluationCreate
 from openvias.schemas.events import EventReview, EventRulesUpdate
 from openvias.schemas.tasks import TaskCreate, TaskUpdate
 from openvias.schemas.templates import BatchTaskFromTemplate
 from openvias.schemas.vas import VasTaskCreate, VasTaskUpdate
 from openvias.schemas.video_groups import VideoGroupCreate, VideoGroupUpdate
 from openvias.schemas.video_sources import VideoSourceCreate, VideoSourceUpdate
+from openvias.store.models import Evaluation
+from tests.api.event_support import on_db
 from tests.api.identity_support import Tenant
 from tests.api.task_center import SMOKE, batch_body, batch_input, task_body
 from tests.api.vas_support import vas_body
@@ -239,6 +246,49 @@ def test_edge_pools(client: Client) -> None:
     assert workers.count == len(workers.workers)
     client.delete_edge_pool(created.id)
     assert client.list_edge_pools(name_like=name).edge_pools == []
+
+
+def test_evaluations(client: Client, served: Server, clip: Path) -> None:
+    folder = clip.parent / "evaluation-set"
+    folder.mkdir(exist_ok=True)
+    labels: dict[str, Any] = {"smoke_fire": {"videos": {"scene.mp4": {"intervals": []}}}}
+    (folder / "dataset.json").write_text(json.dumps(labels))
+    body = EvaluationCreate.model_validate(
+        {
+            "service_name": SMOKE,
+            "config": {"common": {"fire_detection_sw": 1}},
+            "dataset": {"type": "file", "url": folder.as_uri()},
+        }
+    )
+    created = client.create_evaluation(body)
+    shown = client.show_evaluation(created.id)
+    # the client's server runs no engine: the job waits
+    assert (shown.state, shown.service_name, shown.config) == (
+        "WAITING",
+        SMOKE,
+        {"fire_detection_sw": 1},
+    )
+    assert created.id in {e.id for e in client.iter_evaluations(page_size=1)}
+    with pytest.raises(ViasError) as caught:
+        client.show_evaluation_report(created.id)
+    assert caught.value.status == 404
+    report = {"service": SMOKE, "summary": {"recall": 1.0}, "files": [], "findings": []}
+
+    async def finish(session: AsyncSession) -> None:  # as the engine that ran it would
+        await session.execute(
+            update(Evaluation)
+            .where(Evaluation.id == created.id)
+            .values(state="SUCCEEDED", report=report)
+        )
+
+    on_db(served, finish)
+    assert client.show_evaluation(created.id).progress == 100
+    assert client.show_evaluation_report(created.id) == report
+    with pytest.raises(ViasError) as refused:
+        client.create_evaluation({**body.model_dump(), "sweep": "fire_detection_sw=0:9:1"})
+    assert (refused.value.status, refused.value.error_code) == (400, "VIAS.00010001")
+    client.delete_evaluation(created.id)
+    assert created.id not in {e.id for e in client.iter_evaluations()}
 
 
 def test_every_operation_was_driven(driven: Driven) -> None:

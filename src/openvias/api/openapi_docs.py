@@ -312,6 +312,41 @@ OPERATIONS: dict[str, OperationDoc] = {
         "Every engine worker (embedded and ``openvias worker``) with its slots and "
         "heartbeat, and the caller's project's tasks among those it runs.",
     ),
+    # -- evaluations -----------------------------------------------------------------------
+    "CreateEvaluation": OperationDoc(
+        "Evaluate a service on a labelled data set" + _OWN,
+        "Queues a job that an engine worker runs as ``openvias evaluate`` does: every clip "
+        "and picture of the data set (``docs/evaluate.md``: a folder with ``dataset.json``) "
+        "through the service with ``config``, scored against the labels; with ``sweep`` one "
+        "run per value and the value ``goal`` picks. The folder is ``obs`` (``bucket`` and "
+        "``prefix`` of the operator's ``OPENVIAS_OBS_ENDPOINT``) or ``file`` (a "
+        "``file://`` folder under ``OPENVIAS_FILE_ROOTS``). 400 naming the field, nothing "
+        "written, for a service that cannot be scored, a bad configuration or sweep, a "
+        "folder not allowed, or a folder without a labels file.",
+        {
+            "name": "lobby-fire",
+            "service_name": "c-smoke-and-fire-cloud",
+            "config": {"common": {"openvias_fire_confirm_samples": 3}},
+            "dataset": {"type": "obs", "bucket": "eval-sets", "prefix": "lobby/2024-03"},
+        },
+    ),
+    "ListEvaluations": OperationDoc(
+        "List evaluations" + _OWN,
+        "The project's evaluation jobs, newest first, with their state and progress.",
+    ),
+    "ShowEvaluation": OperationDoc(
+        "Show an evaluation" + _OWN,
+        "State (WAITING, RUNNING, SUCCEEDED, FAILED with ``reason``) and progress in files.",
+    ),
+    "ShowEvaluationReport": OperationDoc(
+        "Show an evaluation's report" + _OWN,
+        "The JSON report ``openvias evaluate`` writes (``report.json``; with a sweep, "
+        "``sweep.json`` plus one report per value); no thumbnails. 404 until SUCCEEDED.",
+    ),
+    "DeleteEvaluation": OperationDoc(
+        "Delete an evaluation" + _OWN,
+        "Deletes the job and its report; a running job stops at its next lease renewal.",
+    ),
     # -- VAS legacy ------------------------------------------------------------------------
     "ListTasksDetails": OperationDoc(
         "List tasks (VAS)",

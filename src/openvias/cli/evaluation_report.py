@@ -10,41 +10,11 @@ from typing import Any
 import cv2
 import numpy as np
 
-from openvias.cli.evaluation_scoring import SMOKE_FIRE, Finding, Scored
+from openvias.engine.evaluation import headline, report_body
 from openvias.engine.evaluation_runner import read_frame_at
+from openvias.engine.evaluation_scoring import Finding, Scored
 
 THUMB_SIDE = 480
-
-
-def headline(kind: str, summary: dict[str, Any]) -> list[str]:
-    """The figures in the words of the benchmarks (``benchmarks/*_accuracy.py``)."""
-    if kind == SMOKE_FIRE:
-        v, p = summary["videos"], summary["pictures"]
-        return [
-            f"clips: {v['alarmed_in_time']}/{v['positive']} positive clips alarmed within "
-            f"{v['deadline_s']:.0f} s; {v['negative_alarmed']}/{v['negative']} negative clips "
-            "alarmed",
-            f"images: recall {p['recall']:.1%} ({p['tp']}/{p['tp'] + p['fn']}), false-positive "
-            f"rate {p['false_positive_rate']:.1%} ({p['fp']}/{p['fp'] + p['tn']}), precision "
-            f"{p['precision']:.1%}",
-            f"alarms: precision {v['alarm_precision']:.1%} ({v['true_alarms']} true, "
-            f"{v['false_alarms']} false), {v['false_alarms_per_hour']:.1f} false alarms per hour "
-            f"of negative video ({v['negative_hours'] * 3600:.0f} s)",
-        ]
-    if "region_entries" in summary:
-        e = summary["region_entries"]
-        return [
-            f"region entries: recall {summary['recall']:.0%}, precision "
-            f"{summary['precision']:.0%} ({e['matched']} matched of {e['truth']} entries, "
-            f"{e['alarms']} alarms)",
-            f"entry -> alarm: worst {summary['seconds_to_alarm_worst']:+.1f} s, mean "
-            f"{summary['seconds_to_alarm_mean']:+.1f} s",
-        ]
-    return [
-        f"line counts exact: {'yes' if summary['lines_exact'] else 'NO'}; occupancy within "
-        f"+-1: {'yes' if summary['occupancy_within_1'] else 'NO'}",
-        f"crossings: recall {summary['recall']:.0%}, precision {summary['precision']:.0%}",
-    ]
 
 
 def write_report(
@@ -54,15 +24,7 @@ def write_report(
     out.mkdir(parents=True, exist_ok=True)
     lines = headline(kind, scored.summary)
     thumbs = [write_thumbnail(out, data, f) for f in scored.findings]
-    body = {
-        **meta,
-        "summary": scored.summary,
-        "files": scored.files,
-        "findings": [
-            {"file": f.file, "what": f.what, "t": f.t, "thumbnail": t}
-            for f, t in zip(scored.findings, thumbs, strict=True)
-        ],
-    }
+    body = report_body(meta, scored, thumbs)
     (out / "report.json").write_text(json.dumps(body, indent=2, default=str) + "\n")
     md = [f"# Evaluation: {meta['service']} on `{meta['dataset']}`", ""]
     md += [f"Configuration: `{json.dumps(meta['config'])}`", ""]

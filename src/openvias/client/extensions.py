@@ -1,5 +1,5 @@
 """The openvias extensions: the Event Center (events, their review, aggregation rules),
-alarm deliveries, stream health and the Overview summary."""
+alarm deliveries, stream health, the Overview summary and evaluation jobs."""
 
 from __future__ import annotations
 
@@ -8,6 +8,12 @@ from typing import Any
 
 from openvias.client.base import Operations, QueryValue, body_json, iterate_pages, query, segment
 from openvias.schemas.deliveries import DeliveryInfo, DeliveryList
+from openvias.schemas.evaluations import (
+    EvaluationCreate,
+    EvaluationCreated,
+    EvaluationInfo,
+    EvaluationList,
+)
 from openvias.schemas.events import (
     EventDetail,
     EventList,
@@ -103,3 +109,32 @@ class ExtensionOperations(Operations):
             return self.list_streams(offset=index * page_size, limit=page_size).streams
 
         return iterate_pages(fetch, page_size)
+
+    def create_evaluation(self, body: EvaluationCreate | Mapping[str, Any]) -> EvaluationCreated:
+        """Queue an evaluation job (an engine worker runs it, see ``docs/evaluate.md``)."""
+        json = body_json(EvaluationCreate, body)
+        return self._call(EvaluationCreated, "POST", "/evaluations", json=json)
+
+    def list_evaluations(
+        self, *, offset: int | None = None, limit: int | None = None
+    ) -> EvaluationList:
+        params = query(offset=offset, limit=limit)
+        return self._call(EvaluationList, "GET", "/evaluations", params=params)
+
+    def iter_evaluations(self, *, page_size: int = 100) -> Iterator[EvaluationInfo]:
+        def fetch(index: int) -> list[EvaluationInfo]:
+            return self.list_evaluations(offset=index * page_size, limit=page_size).evaluations
+
+        return iterate_pages(fetch, page_size)
+
+    def show_evaluation(self, evaluation_id: str) -> EvaluationInfo:
+        return self._call(EvaluationInfo, "GET", f"/evaluations/{segment(evaluation_id)}")
+
+    def show_evaluation_report(self, evaluation_id: str) -> dict[str, Any]:
+        """The JSON report ``openvias evaluate`` writes; 404 (ViasError) until SUCCEEDED."""
+        path = f"/evaluations/{segment(evaluation_id)}/report"
+        report: dict[str, Any] = self._send("GET", path).json()
+        return report
+
+    def delete_evaluation(self, evaluation_id: str) -> None:
+        self._send("DELETE", f"/evaluations/{segment(evaluation_id)}")

@@ -4,6 +4,7 @@ from openvias.store.models.algorithms import AlgorithmDeployment, ResourceOrder
 from openvias.store.models.changes import ChangeCounter
 from openvias.store.models.delivery import Delivery, DeliveryAttempt
 from openvias.store.models.engine import AlarmEvent, AlarmImage, StreamLease
+from openvias.store.models.evaluations import Evaluation
 from openvias.store.models.event_rules import EventRules
 from openvias.store.models.identity import AccessKey, Domain, Grant, Project, Token, User
 from openvias.store.models.tasks import BatchTask, BatchTaskGroup, OutboxMessage, Task, TaskTemplate
@@ -23,6 +24,7 @@ __all__ = [
     "Domain",
     "EdgePool",
     "EngineWorker",
+    "Evaluation",
     "EventRules",
     "Grant",
     "OutboxMessage",

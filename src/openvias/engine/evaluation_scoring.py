@@ -1,4 +1,4 @@
-"""``openvias evaluate``: the runs of one configuration scored against the data set.
+"""An evaluation: the runs of one configuration scored against the data set.
 
 Turns the alarms of every file (``engine/evaluation_runner.py``) into the report's numbers
 with the one scoring implementation (``domain/evaluation.py``). The result is plain JSON
@@ -24,21 +24,8 @@ from openvias.domain.evaluation import (
     score_video,
     video_totals,
 )
+from openvias.domain.evaluation_requests import INTRUSION
 from openvias.engine.evaluation_runner import FileRun
-
-SMOKE_FIRE = "smoke_fire"
-INTRUSION = "intrusion"
-FLOW_COUNT = "flow_count"
-
-
-def kind_of(service: str) -> str | None:
-    if service.startswith("c-smoke-and-fire"):
-        return SMOKE_FIRE
-    if service.startswith("c-intrusiondetection"):
-        return INTRUSION
-    if service.startswith("c-flowcount"):
-        return FLOW_COUNT
-    return None
 
 
 @dataclass(slots=True)
