@@ -1,7 +1,7 @@
 """Distributed assignment: N light synthetic streams over W workers on PostgreSQL.
 
     .venv/bin/python benchmarks/distributed.py [--streams 1000] [--workers 4] [--slots 300]
-        [--heartbeat 5] [--ttl 15] [--window 30]
+        [--heartbeat 5] [--ttl 15] [--tick 0.25] [--window 30]
 
 What runs is the real engine (``engine/local.py``: reconciler, claims, fair share, heartbeats,
 leader duties, fencing) of W workers in one process, each with its own connection pool, on a
@@ -125,7 +125,7 @@ async def run(args: argparse.Namespace) -> None:
             allow_private_targets=True,
             data_dir=Path("/tmp"),
         )
-        timings = EngineTimings(heartbeat=args.heartbeat, lease_ttl=args.ttl)
+        timings = EngineTimings(tick=args.tick, heartbeat=args.heartbeat, lease_ttl=args.ttl)
         engines = []
         for index in range(args.workers):
             database = create_engine(url)
@@ -184,6 +184,7 @@ def main() -> None:
     parser.add_argument("--slots", type=int, default=300)
     parser.add_argument("--heartbeat", type=float, default=5.0)
     parser.add_argument("--ttl", type=float, default=15.0)
+    parser.add_argument("--tick", type=float, default=0.25, help="OPENVIAS_ENGINE_TICK_SECONDS")
     parser.add_argument("--window", type=float, default=30.0)
     asyncio.run(run(parser.parse_args()))
 

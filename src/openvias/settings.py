@@ -89,6 +89,12 @@ class Settings(BaseSettings):
         le=3600,
         description="A lease (and a worker) not renewed for this long is dead: others take over.",
     )
+    engine_tick_seconds: float = Field(
+        0.25,
+        ge=0.05,
+        le=60,
+        description="How often an engine reconciles: claims unowned tasks, stops unwanted ones.",
+    )
     obs_endpoint: str | None = Field(None, description="S3-compatible endpoint for OBS inputs.")
     obs_region: str = "us-east-1"
     obs_access_key_id: str | None = None

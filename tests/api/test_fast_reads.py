@@ -1,6 +1,7 @@
 """The reads answered before routing (``api/fast_reads.py``): ShowVideoSourceDetail read
 directly, ListVideoSources from a cache that every committed write empties at once, writes
-of other processes included (SQLite's change counter, PostgreSQL LISTEN/NOTIFY)."""
+of other processes included (SQLite's change counter, PostgreSQL LISTEN/NOTIFY), API
+replicas on the same database among them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import asyncio
 import contextlib
 import re
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 
@@ -21,7 +24,7 @@ from openvias.services.identity import token_digest
 from openvias.store.db import create_engine
 from openvias.store.models import Token
 from tests.api.video_center import VideoCenter, unique, video_center
-from tests.support import ADMIN_PASSWORD, Server
+from tests.support import ADMIN_PASSWORD, Server, _wait_ready, free_port, stop_process
 
 
 @pytest.fixture
@@ -39,6 +42,33 @@ async def other_process(server: Server) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
+@pytest.fixture(scope="module")
+def replica(server: Server) -> Iterator[Server]:
+    """A second ``openvias serve`` on the server's database (an API replica behind a load
+    balancer), with the same admin token."""
+    port = free_port()
+    with open(server.data_dir / "replica.log", "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "openvias", "serve", "--port", str(port)],
+            env=server.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    other = Server(
+        f"http://127.0.0.1:{port}",
+        server.env,
+        server.data_dir,
+        process,
+        token=server.token,
+        project_id=server.project_id,
+    )
+    try:
+        _wait_ready(other, timeout=120)
+        yield other
+    finally:
+        stop_process(process, timeout=15)
+
+
 def _metric(server: Server, name: str) -> int:
     body = httpx.get(f"{server.base_url}/metrics").text
     found = re.search(rf"^{re.escape(name)} (\d+)(?:\.0)?$", body, re.MULTILINE)
@@ -47,6 +77,7 @@ def _metric(server: Server, name: str) -> int:
 
 
 HITS = 'openvias_read_cache_lookups_total{result="hit"}'
+VERSIONS = "openvias_read_cache_versions_total"
 DIRECT_SHOWS = 'openvias_direct_reads_total{operation="ShowVideoSourceDetail"}'
 
 
@@ -132,6 +163,50 @@ async def test_list_reflects_writes_of_another_process_at_once(
         assert [s["video_source_name"] for s in listed] == [f"{prefix}-{i}"], i
 
 
+def test_a_write_through_one_replica_is_in_the_next_read_of_another(
+    server: Server, replica: Server, vc: VideoCenter
+) -> None:
+    """Two replicas take turns: one warms its cached list and direct show, the other
+    writes (create, update, group, delete), then the first reads again at once."""
+    prefix = unique("replica")
+    with video_center(replica) as other:
+        centers = (vc, other)
+        sid = vc.create_source(video_source_name=f"{prefix}-0")
+        created: list[str] = []
+        reads_before = [(_metric(c.server, HITS), _metric(c.server, DIRECT_SHOWS)) for c in centers]
+        for i in range(1, 13):
+            writer, reader = centers[i % 2], centers[1 - i % 2]
+            for _ in range(2):  # the second from the cache
+                assert reader.source_ids(scope=prefix) == [sid, *created][::-1]
+                reader.show_source(sid)
+            name = f"{prefix}-{i}"
+            writer.update_source(
+                sid,
+                {"type_config": writer.show_source(sid)["type_config"], "video_source_name": name},
+            )
+            if i % 3 == 0:
+                created.append(writer.create_source(video_source_name=f"{prefix}-new-{i}"))
+            if i % 4 == 0:
+                group = writer.create_group([sid])
+                assert [p["video_group_id"] for p in reader.show_source(sid)["video_packages"]][
+                    -1
+                ] == group
+            listed = reader.list_sources(scope=prefix)["video_source_list"]
+            assert [s["video_source_id"] for s in listed] == [sid, *created][::-1], i
+            assert (
+                next(s for s in listed if s["video_source_id"] == sid)["video_source_name"] == name
+            )
+            assert reader.show_source(sid)["video_source_name"] == name
+        gone = created.pop()
+        vc.delete_source(gone)
+        assert gone not in other.source_ids(scope=prefix)
+        other.fail("ShowVideoSourceDetail", "GET", f"/source/sources/{gone}", 404)
+    for center, (hits, shows) in zip(centers, reads_before, strict=True):
+        # the reads above took the fast path on both replicas
+        assert _metric(center.server, HITS) >= hits + 6
+        assert _metric(center.server, DIRECT_SHOWS) >= shows + 12
+
+
 async def test_concurrent_reads_never_miss_an_acknowledged_write(
     server: Server, vc: VideoCenter, other_process: AsyncEngine
 ) -> None:
@@ -213,16 +288,21 @@ async def test_writes_no_cached_read_depends_on_keep_the_cache(
     """Writes to tables outside the cached reads (tokens, the engine's leases and alarms)
     leave the cache warm: PostgreSQL does not announce them, SQLite's change counter has no
     trigger on them. (On PostgreSQL a textual statement is always announced, its table
-    being unknown.)"""
+    being unknown.) On PostgreSQL a token update empties the token caches
+    (``api/token_coherence.py``), so the first list after it is routed, to verify the
+    token again; the read cache's version must not have moved meanwhile."""
     prefix = unique("warm")
     vc.create_source(video_source_name=prefix)
     vc.list_sources(scope=prefix)
-    hits = _metric(server, HITS)
+    vc.list_sources(scope=prefix)
+    hits, versions = _metric(server, HITS), _metric(server, VERSIONS)
     async with other_process.begin() as connection:
         touched = await connection.execute(update(Token).values(expires_at=Token.expires_at))
     assert touched.rowcount > 0
     vc.list_sources(scope=prefix)
-    assert _metric(server, HITS) == hits + 1
+    vc.list_sources(scope=prefix)
+    assert _metric(server, VERSIONS) == versions
+    assert _metric(server, HITS) in (hits + 1, hits + 2)
 
 
 async def test_a_token_revoked_elsewhere_stops_working_within_the_cache_time(

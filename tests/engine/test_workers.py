@@ -15,6 +15,8 @@ import httpx
 import pytest
 
 from openvias.engine.assignment import claim_limit, fair_share, should_hand_over
+from openvias.engine.local import EngineTimings
+from openvias.settings import Settings
 from openvias.store.repositories.workers import PoolLoad
 from tests.support import _pg, database, free_port, stop_process
 
@@ -102,3 +104,14 @@ def test_only_a_worker_above_its_share_by_more_than_one_hands_over() -> None:
     assert not should_hand_over(joined, mine=3, my_free=1)  # within one: left alone
     alone = PoolLoad(live_workers=1, slots=4, held=4, wanted=4)
     assert not should_hand_over(alone, mine=4, my_free=0)
+
+
+def test_the_reconcile_tick_comes_from_the_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("OPENVIAS_ENGINE_TICK_SECONDS", "0.5")
+    timings = EngineTimings.from_settings(Settings(data_dir=tmp_path))
+    assert timings.tick == 0.5
+    monkeypatch.setenv("OPENVIAS_ENGINE_TICK_SECONDS", "0")
+    with pytest.raises(ValueError, match="engine_tick_seconds"):
+        Settings(data_dir=tmp_path)

@@ -24,6 +24,7 @@ from openvias.api.routers import (
     deliveries,
     docs,
     edge_pools,
+    evaluations,
     events,
     health,
     identity,
@@ -37,6 +38,7 @@ from openvias.api.routers import (
     workers,
 )
 from openvias.api.state import AppState, BackgroundFactory, TokenCache
+from openvias.api.token_coherence import TokenCoherence, open_identity_changes
 from openvias.errors import Conflict
 from openvias.services.access_keys import prepare_secret_box
 from openvias.services.bootstrap import bootstrap_if_empty
@@ -91,6 +93,7 @@ def create_app(
             state.direct = await open_direct_reads(engine)
         except Exception:
             log.exception("direct reads are off: every read takes the routed path")
+        state.identity_changes = await open_identity_changes(engine, state.token_cache)
         services = [factory(state) for factory in background]
         running = [asyncio.create_task(service.run()) for service in services]
         try:
@@ -104,6 +107,8 @@ def create_app(
                     await task
             if state.direct is not None:
                 await state.direct.close()
+            if state.identity_changes is not None:
+                await state.identity_changes.close()
             state.login_guard.close()
             await engine.dispose()
 
@@ -134,11 +139,13 @@ def create_app(
         vas,
         edge_pools,
         workers,
+        evaluations,
     ):
         app.include_router(module.router)
     install_console(app)
     install_openapi(app)
     app.add_middleware(FastReads, state=state)  # inside the guards, before routing
+    app.add_middleware(TokenCoherence, state=state)  # before anything trusts the token cache
     app.add_middleware(
         RequestGuard,
         max_body_bytes=settings.max_body_bytes,

@@ -72,11 +72,13 @@ async def _by_token(token: str, session: AsyncSession, state: AppState) -> Princ
     if cached is not None:
         refresh_if_due(token, digest, state)
         return cached
+    generation = state.token_cache.generation
     found = await IdentityService(session).principal_for_token(token)
     if found is None:
         raise Unauthorized("The token is invalid, expired or revoked.")
     principal, expires_at = found
-    state.token_cache.put(digest, principal, (expires_at - utcnow()).total_seconds())
+    expiry_in = (expires_at - utcnow()).total_seconds()
+    state.token_cache.put(digest, principal, expiry_in, generation)
     return principal
 
 

@@ -29,6 +29,7 @@ from openvias.errors import (
     UnsupportedMediaType,
 )
 from openvias.schemas.common import ErrorBody
+from openvias.store.outage import database_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if database_unreachable(exc):  # a restart or failover: the client may retry
+            log.warning("database unreachable on %s %s: %r", request.method, request.url.path, exc)
+            return error_response(ServiceUnavailable("The database is busy or unreachable."))
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(InternalError("An internal error occurs."))
 

@@ -16,8 +16,10 @@ from openvias.errors import (
     InvalidParameter,
     OpenViasError,
     PayloadTooLarge,
+    ServiceUnavailable,
     UnsupportedMediaType,
 )
+from openvias.store.outage import database_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -219,6 +221,11 @@ class CatchAll:
                 raise
             if isinstance(exc, OpenViasError):
                 error: OpenViasError = exc
+            elif database_unreachable(exc):  # a restart or failover: the client may retry
+                log.warning(
+                    "database unreachable on %s %s: %r", scope["method"], scope["path"], exc
+                )
+                error = ServiceUnavailable("The database is busy or unreachable.")
             else:
                 log.exception("unhandled error on %s %s", scope["method"], scope["path"])
                 error = InternalError("An internal error occurs.")

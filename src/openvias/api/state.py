@@ -17,6 +17,7 @@ from openvias.services.login_guard import LoginGuard
 from openvias.services.outbox_gauge import OutboxGauge
 from openvias.services.snapshots import SnapshotTaker
 from openvias.settings import Settings
+from openvias.store.channel_listener import ChannelListener
 from openvias.store.direct import DirectReads
 
 #: A cached token: principal, when it leaves the cache, when to verify it again.
@@ -26,13 +27,26 @@ _TokenEntry = tuple[Principal, float, float]
 @dataclass
 class TokenCache:
     """Verified tokens, kept a few seconds so hot paths skip the lookup. A revoke through
-    this process evicts at once; other processes see it within ``ttl`` seconds. A token in
-    use is verified again in the second half of its entry's life (``claim_refresh``), so a
-    busy token does not drop out, sending every request in flight to the database at once."""
+    this process evicts at once. On PostgreSQL, any process's change that may end a token
+    (a revoke, a user or project disabled or deleted, a grant taken back, a password set)
+    empties the caches of every API replica before their next request is authenticated
+    (``api/token_coherence.py``); on SQLite, another process's change (``openvias admin``)
+    is seen within ``ttl`` seconds. A token in use is verified again in the second half of
+    its entry's life (``claim_refresh``), so a busy token does not drop out, sending every
+    request in flight to the database at once."""
 
     ttl: float
     max_entries: int = 10_000
+    #: Counts :meth:`clear`: a verification read before a clear must not be stored after it.
+    generation: int = 0
     _entries: dict[str, _TokenEntry] = field(default_factory=dict)
+
+    def __contains__(self, digest: str) -> bool:
+        return digest in self._entries
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.generation += 1
 
     def get(self, digest: str) -> Principal | None:
         entry = self._entries.get(digest)
@@ -43,8 +57,11 @@ class TokenCache:
             return None
         return entry[0]
 
-    def put(self, digest: str, principal: Principal, token_expiry_in: float) -> None:
-        if self.ttl <= 0:
+    def put(
+        self, digest: str, principal: Principal, token_expiry_in: float, generation: int
+    ) -> None:
+        """Cache a verification made after ``generation`` was read (else it is dropped)."""
+        if self.ttl <= 0 or generation != self.generation:
             return
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
@@ -71,7 +88,7 @@ class TokenCache:
         if principal is None:
             self.evict(digest)
         else:
-            self.put(digest, principal, expiry_in)
+            self.put(digest, principal, expiry_in, self.generation)
 
     def evict(self, digest: str) -> None:
         self._entries.pop(digest, None)
@@ -134,6 +151,8 @@ class AppState:
     snapshots: SnapshotTaker
     #: Opened at start-up where the database allows (see ``api/fast_reads.py``).
     direct: DirectReads | None = None
+    #: Identity changes of every process, on PostgreSQL (``api/token_coherence.py``).
+    identity_changes: ChannelListener | None = None
     read_cache: ResponseCache = field(default_factory=ResponseCache)
     #: ShowVideoSourceDetail answers read directly (not routed).
     direct_shows: int = 0

@@ -117,19 +117,20 @@ def serve(
         raise fail(exc.message) from exc
     except Exception as exc:
         raise fail(f"cannot prepare the database: {exc}") from exc
+    from openvias.services.leadership import leader_only
     from openvias.services.scheduler import embedded_scheduler
+    from openvias.services.token_purge import token_purger
 
-    background: list[BackgroundFactory] = [embedded_scheduler]
+    # One replica at a time applies schedules and purges tokens (docs/distributed.md).
+    background: list[BackgroundFactory] = [leader_only(embedded_scheduler, token_purger)]
     if settings.engine == "local" and settings.engine_slots > 0:
+        from openvias.engine.evaluation_jobs import embedded_evaluations
         from openvias.engine.local import embedded_engine
 
-        background.append(embedded_engine)
+        background += [embedded_engine, embedded_evaluations]
     from openvias.sinks.worker import delivery_worker
 
     background.append(delivery_worker)  # every serve process delivers alarms
-    from openvias.services.token_purge import token_purger
-
-    background.append(token_purger)
     app = create_app(settings, background)
     # log_config=None: uvicorn's loggers go through ours (one format, secrets masked).
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False, log_config=None)

@@ -1,4 +1,4 @@
-"""Who runs what when several engines share one database (``docs/distributed-engine.md``).
+"""Who runs what when several engines share one database (``docs/design/distributed-engine.md``).
 
 - **Fair share**: a worker claims at most ``ceil(wanted / live workers)`` streams of its
   pool while the other live workers of the pool have free slots; when they have none it

@@ -30,6 +30,7 @@ import os
 import random
 import socket
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -51,6 +52,7 @@ from openvias.services.scheduler import active_now
 from openvias.settings import Settings
 from openvias.store.db import transaction
 from openvias.store.models.workers import DEFAULT_POOL
+from openvias.store.outage import DatabaseOutage, database_unreachable, until_written
 from openvias.store.repositories import workers
 from openvias.store.repositories.alarm_events import insert_alarm
 from openvias.store.repositories.deliveries import enqueue_deliveries
@@ -78,7 +80,11 @@ class EngineTimings:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EngineTimings:
-        return cls(heartbeat=settings.heartbeat_seconds, lease_ttl=settings.lease_ttl_seconds)
+        return cls(
+            tick=settings.engine_tick_seconds,
+            heartbeat=settings.heartbeat_seconds,
+            lease_ttl=settings.lease_ttl_seconds,
+        )
 
 
 @dataclass
@@ -92,6 +98,7 @@ class _Local:
     reported_state: str | None = None
     crashes: int = 0
     last_checkpoint: float = 0.0
+    video_source_id: str | None = None
 
 
 def node_id(data_dir: Path) -> str:
@@ -133,6 +140,8 @@ class LocalEngine:
         self.health: dict[str, StreamHealth] = {}
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
+        #: A database restart: streams keep running, their reports wait until it is back.
+        self.outage = DatabaseOutage(log, "the engine keeps its streams running")
 
     async def run(self) -> None:
         """Reconcile until ``shutdown``; errors are logged, never fatal."""
@@ -144,10 +153,15 @@ class LocalEngine:
                     next_heartbeat = time.monotonic() + self.timings.heartbeat
                 await self._reconcile()
                 self.supervisor.check_hangs()
-            except Exception:
-                log.exception("engine reconcile failed; retrying")
+                self.outage.answered()
+            except Exception as exc:
+                if database_unreachable(exc):
+                    self.outage.failed(exc)
+                else:
+                    log.exception("engine reconcile failed; retrying")
+            wait = self.outage.retry_delay() if self.outage.down else self.timings.tick
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.timings.tick)
+                await asyncio.wait_for(self._wake.wait(), wait)
             self._wake.clear()
 
     async def shutdown(self) -> None:
@@ -240,8 +254,13 @@ class LocalEngine:
                 await leases.set_state(task_id, lease.epoch, "SCHEDULING")
                 await leases.release(task_id, lease.epoch)
                 return
-        assert built.job is not None
-        self.local[task_id] = _Local(lease=lease, revision=built.revision)
+            assert built.job is not None
+            if not built.job.live and lease.run > 1 and lease.position_ms == 0:
+                log.info("task %s: run %d reads its file again from the start", task_id, lease.run)
+                await leases.set_status_note(task_id, lease.epoch, rerun_note(lease.run))
+        self.local[task_id] = _Local(
+            lease=lease, revision=built.revision, video_source_id=built.job.video_source_id
+        )
         health = self.health.get(task_id)
         if health is None or health.run != lease.run:  # a crash restart keeps its history
             health = self.health[task_id] = StreamHealth(
@@ -259,7 +278,10 @@ class LocalEngine:
         await self.supervisor.stop(task_id)
         if known is not None and release:
             async with transaction(self.sessionmaker) as session:
-                await StreamLeaseRepository(session, self.owner).release(task_id, known.lease.epoch)
+                leases = StreamLeaseRepository(session, self.owner)
+                await leases.release(task_id, known.lease.epoch)
+                if known.video_source_id:
+                    await leases.source_unread(known.video_source_id, self.now())
 
     async def _heartbeat(self) -> None:
         async with transaction(self.sessionmaker) as session:
@@ -306,10 +328,11 @@ class LocalEngine:
         known = self.local.get(job.task_id)
         if known is None or known.lease.epoch != job.epoch:
             return
+        # Held (the stream's later reports wait) until stored: none is lost to a restart.
         if report.kind == "alarm" and report.alarm is not None:
-            await self._store_alarm(job, report)
+            await self._until_written(lambda: self._store_alarm(job, report))
         elif report.kind == "state":
-            await self._state(job, known, report)
+            await self._until_written(lambda: self._state(job, known, report))
         elif report.kind == "progress" and report.position_ms is not None:
             self._note_progress(job, report)
             known.crashes = 0
@@ -320,10 +343,18 @@ class LocalEngine:
                 and time.monotonic() - known.last_checkpoint >= self.timings.checkpoint_every
             ):
                 known.last_checkpoint = time.monotonic()
-                async with transaction(self.sessionmaker) as session:
-                    await StreamLeaseRepository(session, self.owner).checkpoint(
-                        job.task_id, job.epoch, report.position_ms, self.now()
-                    )
+                try:
+                    async with transaction(self.sessionmaker) as session:
+                        await StreamLeaseRepository(session, self.owner).checkpoint(
+                            job.task_id, job.epoch, report.position_ms, self.now()
+                        )
+                except Exception as exc:  # a later checkpoint will do
+                    if not database_unreachable(exc):
+                        raise
+                    self.outage.failed(exc)
+
+    async def _until_written(self, write: Callable[[], Awaitable[None]]) -> None:
+        await until_written(write, self.outage, give_up=self._stopping.is_set)
 
     def _note_progress(self, job: StreamJob, report: Report) -> None:
         health = self.health.get(job.task_id)
@@ -389,17 +420,32 @@ class LocalEngine:
         known = self.local.pop(job.task_id, None)
         if known is None or known.lease.epoch != job.epoch:
             return
+        health = self.health.pop(job.task_id, None)
+        crashes = self.crashes.get(job.task_id, 0) + 1
+        if final is None:
+            self.crashes[job.task_id] = crashes
+        await self._until_written(
+            lambda: self._record_exit(job, final, returncode, health, crashes)
+        )
+        self._wake.set()
+
+    async def _record_exit(
+        self,
+        job: StreamJob,
+        final: Report | None,
+        returncode: int,
+        health: StreamHealth | None,
+        crashes: int,
+    ) -> None:
         async with transaction(self.sessionmaker) as session:
             leases = StreamLeaseRepository(session, self.owner)
-            health = self.health.pop(job.task_id, None)
+            ended = True
             if final is not None and final.kind == "finished":
                 await leases.set_state(job.task_id, job.epoch, "SUCCEEDED", final=True)
             elif final is not None:
                 error = (final.code or ANALYSIS_CRASHED, final.message or "analysis failed")
                 await leases.set_state(job.task_id, job.epoch, "FAILED", error=error, final=True)
             else:
-                crashes = self.crashes.get(job.task_id, 0) + 1
-                self.crashes[job.task_id] = crashes
                 if crashes >= self.timings.max_crashes:
                     message = f"the analysis process crashed {crashes} times (exit {returncode})"
                     await leases.set_state(
@@ -410,6 +456,7 @@ class LocalEngine:
                         final=True,
                     )
                 else:
+                    ended = False
                     if health is not None:
                         health.restarted(time.monotonic())
                         self.health[job.task_id] = health
@@ -431,7 +478,16 @@ class LocalEngine:
                     )
                     self.backoff_until[job.task_id] = time.monotonic() + delay
             await leases.release(job.task_id, job.epoch)
-        self._wake.set()
+            if ended and job.video_source_id:
+                await leases.source_unread(job.video_source_id, self.now())
+
+
+def rerun_note(run: int) -> str:
+    """``status`` of a file task started again: VIAS analyses it anew, and so do we."""
+    return (
+        f"RERUN: run {run} analyses the file again from the start; its alarms are stored "
+        "and delivered again, under new message ids."
+    )
 
 
 class _AppResources(Protocol):

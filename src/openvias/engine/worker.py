@@ -1,4 +1,4 @@
-"""``openvias worker``: the engine and the delivery worker without the API.
+"""``openvias worker``: the engine, evaluation jobs and the delivery worker without the API.
 
 A worker joins a pool (``default`` or an edge pool's name), registers in ``engine_workers``
 and heartbeats there with its leases (``engine/local.py``). SIGTERM or SIGINT drains it: it
@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from openvias.engine import stream_metrics
+from openvias.engine.evaluation_jobs import EvaluationWorker
 from openvias.engine.local import LocalEngine
 from openvias.settings import Settings
 from openvias.sinks.worker import DeliveryWorker
@@ -46,6 +47,7 @@ async def run_worker(
         stream_metrics.EngineCollector(engine.supervisor, settings.engine_slots)
     )
     delivery = DeliveryWorker(settings, sessionmaker)
+    evaluations = EvaluationWorker(settings, sessionmaker, engine.owner)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -55,14 +57,18 @@ async def run_worker(
         health = await asyncio.start_server(
             lambda r, w: _answer_probe(r, w, database), health_host, health_port
         )
-    services = [asyncio.create_task(engine.run()), asyncio.create_task(delivery.run())]
+    services = [
+        asyncio.create_task(engine.run()),
+        asyncio.create_task(delivery.run()),
+        asyncio.create_task(evaluations.run()),
+    ]
     log.info(
         "worker %s of pool %s runs up to %d streams", engine.owner, pool, settings.engine_slots
     )
     try:
         await stop.wait()
         log.info("draining: handing streams over")
-        await asyncio.gather(engine.shutdown(), delivery.shutdown())
+        await asyncio.gather(engine.shutdown(), delivery.shutdown(), evaluations.shutdown())
     finally:
         for task in services:
             task.cancel()

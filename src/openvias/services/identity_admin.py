@@ -2,9 +2,10 @@
 projects disabled or enabled, passwords set, access keys deleted.
 
 None of them needs to reach a running server: tokens are checked against the grant, the
-user and the project whenever they are verified (``principal_for_token``), which a server
-does again at most ``auth_cache_seconds`` after caching one; access keys are looked up on
-every signed request.
+user and the project whenever they are verified (``principal_for_token``). On PostgreSQL
+these writes empty the token caches of every running server before its next request
+(``api/token_coherence.py``); on SQLite a server verifies a cached token again at most
+``auth_cache_seconds`` after caching it. Access keys are looked up on every signed request.
 """
 
 from __future__ import annotations

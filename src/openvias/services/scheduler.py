@@ -4,9 +4,12 @@ Every ``tick`` seconds it evaluates each schedule in use (a batch's, shared by i
 or a task's own) at the current instant: inside a window, tasks waiting in ``SCHEDULING``
 move to ``STARTING`` (the engine then claims and starts them, a new run per window);
 outside, analysing tasks move to ``SCHEDULING`` (the engine stops their streams). Both are
-conditional updates, so the scheduler is idempotent across restarts and safe to run in
-every server process at once. A schedule that cannot be parsed (stored before a rule
-tightened, say) is logged and leaves its tasks as they are.
+conditional updates (on PostgreSQL a second writer waits for the first and then finds the
+state already changed), so a pass repeated after a restart, or overlapping another
+replica's at a leader handover, changes nothing twice. It runs in the leader of the API
+replicas only (``services/leadership.py``): replicas whose clocks differ would otherwise
+disagree at a window's edge and start and stop its tasks in turn. A schedule that cannot
+be parsed (stored before a rule tightened, say) is logged and leaves its tasks as they are.
 """
 
 from __future__ import annotations

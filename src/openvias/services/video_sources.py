@@ -31,7 +31,6 @@ from openvias.errors import (
 from openvias.schemas.video_sources import VideoSourceCreate, VideoSourceUpdate
 from openvias.services.rendering import shown_json
 from openvias.services.video_groups import flush_named
-from openvias.store.direct import Fetch
 from openvias.store.models import VideoSource
 from openvias.store.repositories.video_groups import GroupCounts, VideoGroupRepository
 from openvias.store.repositories.video_sources import (
@@ -41,6 +40,7 @@ from openvias.store.repositories.video_sources import (
     source_detail,
 )
 from openvias.store.repositories.write_locks import lock_project
+from openvias.store.statements import Fetch
 
 SOURCE_QUOTA = 20_000
 

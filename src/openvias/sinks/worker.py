@@ -1,7 +1,7 @@
 """The delivery worker: at-least-once delivery of stored alarms to their task's outputs.
 
 A background service of every ``openvias serve`` process; any number of them may share one
-database. The loop (``docs/delivery.md``):
+database. The loop (``docs/design/delivery.md``):
 
 1. **take** due rows (``state='pending' AND next_attempt_at <= now AND locked_until < now``)
    for a lease of ``lease`` seconds (``locked_by`` = this worker), as many as it has free
@@ -53,6 +53,7 @@ from openvias.settings import Settings
 from openvias.sinks.base import Outcome, Sink
 from openvias.sinks.registry import build_sinks
 from openvias.store.db import transaction
+from openvias.store.outage import DatabaseOutage, database_unreachable
 from openvias.store.repositories.deliveries import (
     AttemptResult,
     Leased,
@@ -123,6 +124,7 @@ class DeliveryWorker:
         self._helpers: list[asyncio.Task[None]] = []
         #: The last claim left due rows behind (no free slot, or a target at its cap).
         self._capped = False
+        self.outage = DatabaseOutage(log, "deliveries in flight keep their results")
 
     # -- the loop ---------------------------------------------------------------------
 
@@ -150,9 +152,12 @@ class DeliveryWorker:
                 try:
                     await self._claim()
                     failures = 0
+                    self.outage.answered()
                 except Exception as exc:
                     failures += 1
-                    if failures == 1:
+                    if database_unreachable(exc):
+                        self.outage.failed(exc)
+                    elif failures == 1:
                         log.exception("taking due deliveries failed; retrying")
                     elif failures % 100 == 0:
                         log.warning("taking due deliveries failed %d times: %r", failures, exc)
@@ -307,7 +312,10 @@ class DeliveryWorker:
                 self._results[:0] = batch  # kept (even when cancelled) for the next try
                 if not isinstance(exc, Exception):
                     raise
-                log.exception("recording %d delivery attempts failed; retrying", len(batch))
+                if database_unreachable(exc):
+                    self.outage.failed(exc)
+                else:
+                    log.exception("recording %d delivery attempts failed; retrying", len(batch))
                 return False
             return True
 

@@ -30,6 +30,12 @@ UNANNOUNCED_TABLES = frozenset(
     | {"deliveries", "delivery_attempts", "event_rules"}
     | {"engine_workers"}
 )
+#: PostgreSQL channel: ``NOTIFY`` in every transaction that may end a verified token's
+#: validity (an update or delete of a token, user, project, grant or domain), which the token
+#: caches of all API replicas listen to (``api/token_coherence.py``). Logins (inserts) are
+#: not announced: a new token is in no cache.
+IDENTITY_CHANNEL = "openvias_identity"
+IDENTITY_TABLES = frozenset({"tokens", "users", "projects", "grants", "domains"})
 #: First keywords of statements that change no row (anything else may, DDL included).
 _READ_ONLY_STATEMENTS = frozenset(
     {"select", "show", "explain", "values", "begin", "start", "commit", "end", "rollback"}
@@ -86,19 +92,26 @@ def _announce_writes(engine: AsyncEngine) -> None:
     def _notify(
         conn: Any, cursor: Any, statement: str, _params: Any, context: Any, _many: bool
     ) -> None:
-        if cursor.rowcount == 0 or _first_keyword(statement) in _READ_ONLY_STATEMENTS:
+        keyword = _first_keyword(statement)
+        if cursor.rowcount == 0 or keyword in _READ_ONLY_STATEMENTS:
             return
         table = getattr(
             getattr(getattr(context, "compiled", None), "statement", None), "table", None
         )
-        if getattr(table, "name", None) in UNANNOUNCED_TABLES:
-            return
-        # A cursor of its own: the statement's may still hold rows to fetch (RETURNING).
-        notify = conn.connection.cursor()
-        try:
-            notify.execute(f"NOTIFY {CHANGES_CHANNEL}")
-        finally:
-            notify.close()
+        name = getattr(table, "name", None)
+        if name in IDENTITY_TABLES and keyword in ("update", "delete"):
+            _send(conn, IDENTITY_CHANNEL)
+        if name not in UNANNOUNCED_TABLES:
+            _send(conn, CHANGES_CHANNEL)
+
+
+def _send(conn: Any, channel: str) -> None:
+    # A cursor of its own: the statement's may still hold rows to fetch (RETURNING).
+    notify = conn.connection.cursor()
+    try:
+        notify.execute(f"NOTIFY {channel}")
+    finally:
+        notify.close()
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -26,18 +26,14 @@ integers)."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import Select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-AnySelect = Select[*tuple[Any, ...]]
-Row = Sequence[Any]
-#: Runs a statement with bound values, returns its rows: ``DirectReads.fetch`` or a session's.
-Fetch = Callable[[AnySelect, Mapping[str, Any]], Awaitable[Sequence[Row]]]
+from openvias.store.direct_pg import PgDirectReads
+from openvias.store.statements import AnySelect, CompiledStatements, Row
 
 
 class DirectReads(Protocol):
@@ -50,54 +46,6 @@ class DirectReads(Protocol):
         started has changed it. None when it cannot be known (do not cache then)."""
 
     async def close(self) -> None: ...
-
-
-class CompiledStatements:
-    """Core statements compiled once for one dialect: SQL text, bind names in order, and
-    the result processors SQLAlchemy would apply (JSON decoding on SQLite, say), so that
-    rows come out as they would through a session."""
-
-    def __init__(self, dialect: Dialect) -> None:
-        self.dialect = dialect
-        self._compiled: dict[int, tuple[AnySelect, Compiled]] = {}
-
-    def get(self, stmt: AnySelect) -> Compiled:
-        entry = self._compiled.get(id(stmt))
-        if entry is None or entry[0] is not stmt:
-            compiled = stmt.compile(dialect=self.dialect)
-            processors = tuple(
-                column.type.dialect_impl(self.dialect).result_processor(self.dialect, None)
-                for column in stmt.selected_columns
-            )
-            entry = (
-                stmt,
-                Compiled(
-                    str(compiled),
-                    tuple(compiled.positiontup or ()),
-                    processors if any(processors) else None,
-                ),
-            )
-            self._compiled[id(stmt)] = entry
-        return entry[1]
-
-
-@dataclass(frozen=True, slots=True)
-class Compiled:
-    sql: str
-    names: tuple[str, ...]
-    processors: tuple[Callable[[Any], Any] | None, ...] | None
-
-    def args(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
-        return tuple(params[name] for name in self.names)
-
-    def rows(self, rows: Sequence[Row]) -> Sequence[Row]:
-        if self.processors is None:
-            return rows
-        processors = self.processors
-        return [
-            tuple(v if p is None else p(v) for p, v in zip(processors, row, strict=True))
-            for row in rows
-        ]
 
 
 _COUNTER = "SELECT version FROM change_counter WHERE id = 1"
@@ -149,7 +97,5 @@ async def open_direct_reads(engine: AsyncEngine) -> DirectReads | None:
         path = _sqlite_path(engine)
         return SqliteDirectReads(path, engine.dialect) if path else None
     if engine.dialect.name == "postgresql" and engine.dialect.driver == "asyncpg":
-        from openvias.store.direct_pg import PgDirectReads
-
         return PgDirectReads(engine)
     return None

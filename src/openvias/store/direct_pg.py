@@ -28,7 +28,7 @@ import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from openvias.store.db import CHANGES_CHANNEL
-from openvias.store.direct import AnySelect, CompiledStatements, Row
+from openvias.store.statements import AnySelect, CompiledStatements, Row
 
 log = logging.getLogger(__name__)
 

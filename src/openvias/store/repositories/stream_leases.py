@@ -126,8 +126,11 @@ class StreamLeaseRepository:
         if result.rowcount != 1:  # type: ignore[attr-defined]
             return None
         if task.state == "PENDING":
+            # Conditional: a scheduler may have moved it (to SCHEDULING) since it was read.
             await self.session.execute(
-                update(Task).where(Task.id == task_id).values(state="STARTING")
+                update(Task)
+                .where(Task.id == task_id, Task.state == "PENDING")
+                .values(state="STARTING")
             )
         return Lease(task_id, epoch, run, position_ms)
 
@@ -242,6 +245,29 @@ class StreamLeaseRepository:
             update(VideoSource)
             .where(VideoSource.id == source_id, VideoSource.status != status)
             .values(status=status)
+        )
+
+    async def set_status_note(self, task_id: str, epoch: int, note: str) -> None:
+        """The task's free-text ``status``, written only while this owner holds it."""
+        await self.session.execute(
+            update(Task)
+            .where(Task.id == task_id, exists().where(self._held(task_id, epoch)))
+            .values(status=note[:4096])
+        )
+
+    async def source_unread(self, source_id: str, now: int) -> None:
+        """A source is online only while a task reads it: once no live lease of a task on
+        it is left, an online source becomes offline (an abnormal one keeps saying why)."""
+        still_read = exists().where(
+            Task.video_source_id == source_id,
+            StreamLease.task_id == Task.id,
+            StreamLease.owner.is_not(None),
+            StreamLease.expires_at >= now,
+        )
+        await self.session.execute(
+            update(VideoSource)
+            .where(VideoSource.id == source_id, VideoSource.status == "online", ~still_read)
+            .values(status="offline")
         )
 
     async def snapshots(self, task_ids: Sequence[str]) -> dict[str, TaskSnapshot]:

@@ -26,7 +26,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from openvias.store.direct import AnySelect, Fetch, Row
 from openvias.store.models import Task, VideoGroup, VideoGroupMember, VideoSource
 from openvias.store.repositories.video_groups import (
     BATCH_COUNTS_OF_SOURCE,
@@ -34,6 +33,7 @@ from openvias.store.repositories.video_groups import (
     GroupCounts,
     fold_counts,
 )
+from openvias.store.statements import AnySelect, Fetch, Row
 
 _SOURCE_COLUMNS = (
     VideoSource.id,

@@ -17,12 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from openvias.domain.clock import now_ms
 from openvias.store.models import EdgePool, StreamLease, Task
 from openvias.store.models.workers import DEFAULT_POOL, EngineWorker
-from openvias.store.repositories.stream_leases import WANTS_RUNNING
+from openvias.store.repositories.stream_leases import FRESH_START, WANTS_RUNNING
 
 #: The advisory lock whose holder (for one transaction) is the leader of a tick.
 LEADER_LOCK_KEY = 0x0_5EA5_0016
 LACK_OF_RESOURCES = "LACK_OF_RESOURCES"
 NO_CAPACITY = "VIAS.LACK_OF_RESOURCES"
+#: States of a task that ran: with no live owner, it is an orphan waiting for a slot.
+ORPHANED_STATES = tuple(state for state in WANTS_RUNNING if state not in FRESH_START)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +129,9 @@ def pool_tasks(pool: str) -> ColumnElement[bool]:
 
 
 def _wanted(condition: ColumnElement[bool]) -> ColumnElement[bool]:
-    return and_(Task.desired_state == "running", Task.state.in_(WANTS_RUNNING), condition)
+    """Tasks that want running, those waiting for a slot included."""
+    states = (*WANTS_RUNNING, LACK_OF_RESOURCES)
+    return and_(Task.desired_state == "running", Task.state.in_(states), condition)
 
 
 async def pool_load(session: AsyncSession, pool: str, now: int, ttl_ms: int) -> PoolLoad:
@@ -164,21 +168,40 @@ async def pool_names(session: AsyncSession) -> list[str]:
 async def mark_lack_of_resources(
     session: AsyncSession, pool: str, now: int, ttl_ms: int, load: PoolLoad
 ) -> int:
-    """Fresh starts nobody can take become LACK_OF_RESOURCES with why; returns how many."""
+    """Tasks nobody can take become LACK_OF_RESOURCES with why; returns how many. They are
+    fresh starts, and streams whose owner died (or left) while no slot of the pool is free."""
     if load.live_workers and load.free:
         return 0
     if load.live_workers == 0:
         why = f"no live worker in pool {pool}: start `openvias worker --pool {pool}`"
     else:
-        why = f"all {load.slots} slots of pool {pool} ({load.live_workers} workers) are in use"
+        workers = "worker" if load.live_workers == 1 else "workers"
+        why = (
+            f"pool {pool}: {load.held} of {load.slots} slots in use "
+            f"on {load.live_workers} {workers}"
+        )
+    unheld = and_(Task.desired_state == "running", pool_tasks(pool), not_(_held_now(now)))
+    fresh = list(await session.scalars(select(Task.id).where(unheld, Task.state.in_(FRESH_START))))
+    orphans = list(
+        await session.scalars(
+            select(Task.id).where(
+                unheld, Task.state.in_(ORPHANED_STATES), not_(_held_by_live_worker(now, ttl_ms))
+            )
+        )
+    )
+    if fresh:
+        # Nothing of an earlier run is resumed when room appears (release_lack_of_resources).
+        await session.execute(
+            update(StreamLease)
+            .where(StreamLease.task_id.in_(fresh), StreamLease.expires_at < now)
+            .values(owner=None, position_ms=0)
+            .execution_options(synchronize_session=False)
+        )
+    if not fresh and not orphans:
+        return 0
     result = await session.execute(
         update(Task)
-        .where(
-            Task.desired_state == "running",
-            Task.state.in_(("PENDING", "STARTING")),
-            pool_tasks(pool),
-            not_(_held_now(now)),
-        )
+        .where(Task.id.in_([*fresh, *orphans]), Task.state.in_(WANTS_RUNNING))
         .values(state=LACK_OF_RESOURCES, error_code=NO_CAPACITY, error_message=why[:512])
         .execution_options(synchronize_session=False)
     )
@@ -186,7 +209,8 @@ async def mark_lack_of_resources(
 
 
 async def release_lack_of_resources(session: AsyncSession, pool: str, load: PoolLoad) -> int:
-    """When the pool has room again, its waiting tasks become claimable (PENDING)."""
+    """When the pool has room again, its waiting tasks become claimable: a file with a
+    checkpoint resumes there (RECOVERING), anything else starts anew (PENDING)."""
     if not load.live_workers or not load.free:
         return 0
     waiting = list(
@@ -203,13 +227,23 @@ async def release_lack_of_resources(session: AsyncSession, pool: str, load: Pool
     )
     if not waiting:
         return 0
-    result = await session.execute(
-        update(Task)
-        .where(Task.id.in_(waiting), Task.state == LACK_OF_RESOURCES)
-        .values(state="PENDING", error_code=None, error_message=None)
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    checkpointed = exists().where(StreamLease.task_id == Task.id, StreamLease.position_ms > 0)
+    released = 0
+    for state, condition in (("RECOVERING", checkpointed), ("PENDING", not_(checkpointed))):
+        result = await session.execute(
+            update(Task)
+            .where(Task.id.in_(waiting), Task.state == LACK_OF_RESOURCES, condition)
+            .values(state=state, error_code=None, error_message=None)
+            .execution_options(synchronize_session=False)
+        )
+        released += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return released
+
+
+def _held_by_live_worker(now: int, ttl_ms: int) -> ColumnElement[bool]:
+    """The task's lease names a live worker: it is (re)claiming it, or renews it soon."""
+    live = select(EngineWorker.id).where(live_condition(now, ttl_ms))
+    return exists().where(StreamLease.task_id == Task.id, StreamLease.owner.in_(live))
 
 
 def _held_now(now: int) -> ColumnElement[bool]:
