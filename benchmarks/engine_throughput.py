@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/engine_throughput.py [--runs 3] [--steps 4,8,12,16,20,24]
         [--window 30] [--settle 10] [--clips DIR] [--skip-files | --skip-live]
+        [--skip-limit] [--plain-only]
 
 **Clips.** Synthetic camera-like H.264 (PyAV's libx264, preset ``superfast``: CABAC,
 deblocking, one reference, no B-frames, VBV-capped at 4 Mbit/s for 1080p and 2 Mbit/s for
@@ -31,7 +32,8 @@ one thread, medians of ``--runs``):
 ``openvias analyze`` (a subprocess, as a user runs it, start-up excluded) on plain 720p25 and
 1080p25 clips (the same scene without the flame: nothing fire-coloured, so the detector asks
 for no burst) and on the flame clips (1 s GOP), as throughput ratios to PyAV decoding the
-key frames alone (target >= 0.8). ``--skip-limit`` runs part 1b without part 1.
+key frames alone (target >= 0.8). ``--skip-limit`` runs part 1b without part 1,
+``--plain-only`` only the plain clips in it.
 
 **2. Live RTSP streams** through the real engine: ``tests/rtsp_server.py`` (GStreamer,
 Debian's ``/usr/bin/python3``) serves the 1080p25 1 s-GOP clip in a loop on as many mounts as
@@ -125,6 +127,7 @@ def main() -> int:
     parser.add_argument("--skip-files", action="store_true", help="live streams only")
     parser.add_argument("--skip-live", action="store_true", help="files only")
     parser.add_argument("--skip-limit", action="store_true", help="no part 1 (1b still runs)")
+    parser.add_argument("--plain-only", action="store_true", help="part 1b: plain clips only")
     args = parser.parse_args()
     steps = sorted({int(s) for s in args.steps.split(",") if s.strip()})
     signal.signal(signal.SIGTERM, _interrupt)
@@ -155,7 +158,8 @@ def main() -> int:
         if not args.skip_files:
             if not args.skip_limit:
                 print_files(files, args.runs)
-            one_second_gops = [*PLAIN_CLIPS, *(spec for spec in CLIPS if spec.gop == 25)]
+            flame = () if args.plain_only else (spec for spec in CLIPS if spec.gop == 25)
+            one_second_gops = [*PLAIN_CLIPS, *flame]
             for spec in one_second_gops:
                 keyframes.append(measure_keyframes(spec, paths[spec], args.runs))
             print_keyframes(keyframes, args.runs)

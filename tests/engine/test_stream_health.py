@@ -1,7 +1,7 @@
 """Per-stream health through a real ``openvias serve`` and a real RTSP camera (GStreamer):
 a running camera is healthy at about the sampling rate; a camera that goes away is
 ABNORMAL with its reconnects counting up; back, it is RUNNING and healthy again; a killed
-stream process counts as a restart."""
+stream process counts as a restart. The task's ``status`` (ShowTaskInfo) sums it up."""
 
 from __future__ import annotations
 
@@ -61,6 +61,15 @@ def healthy(tc: TaskCenter, task_id: str) -> Any:
     return health if ok else None
 
 
+def status(tc: TaskCenter, task_id: str) -> str:
+    return str(tc.show(task_id)["status"])
+
+
+def status_saying(tc: TaskCenter, task_id: str, *words: str) -> str | None:
+    text = status(tc, task_id)
+    return text if all(word in text for word in words) else None
+
+
 def test_a_camera_that_goes_away_and_returns(tc: TaskCenter, clip: Path) -> None:
     with running_rtsp_server({"cam": clip}) as camera:
         source = tc.vc.create_source(type_config=URL_CONFIG.format(url=camera.url("cam")))
@@ -80,6 +89,13 @@ def test_a_camera_that_goes_away_and_returns(tc: TaskCenter, clip: Path) -> None
         assert running["position_seconds"] is None  # a live stream has no position
         listed = tc.client.get(f"{tc.base}/streams").json()["streams"]
         assert task_id in [item["task_id"] for item in listed]
+        summary = wait_for(
+            lambda: status_saying(tc, task_id, "stream healthy", "of 1.0 samples/s", "lag "),
+            what="a healthy stream in the task's status",
+        )
+        assert "reconnect" not in summary
+        assert camera.url("cam") not in summary
+        assert len(summary) <= 200
 
         camera.stop()
         gone = wait_for(
@@ -92,11 +108,25 @@ def test_a_camera_that_goes_away_and_returns(tc: TaskCenter, clip: Path) -> None
             lambda: stream(tc, task_id)["reconnects_last_hour"] >= 2,
             what="the reconnects to count up",
         )
+        abnormal = wait_for(
+            lambda: status_saying(tc, task_id, "stream ABNORMAL", "reconnects in the last hour"),
+            what="ABNORMAL in the task's status",
+        )
+        assert "samples/s" not in abnormal
 
         camera.start()
         back = wait_for(lambda: healthy(tc, task_id), timeout=60, what="healthy again")
         assert back["reconnects_last_hour"] >= 2
         assert back["restarts_last_hour"] == 0
+        # Two reconnects or more in the last hour: fair at best (docs/observability.md).
+        back_words = ("stream healthy (fair)", "stream DEGRADED (poor)")
+        recovered = wait_for(
+            lambda: (text := status(tc, task_id)) and any(w in text for w in back_words) and text,
+            what="the task's status back from ABNORMAL",
+        )
+        assert "ABNORMAL" not in recovered
+        assert "of 1.0 samples/s" in recovered
+        assert "reconnects in the last hour" in recovered
 
         pids = wait_for(lambda: stream_pids(tc.server.process.pid), what="a stream process")
         os.kill(pids[0], signal.SIGKILL)
@@ -106,8 +136,13 @@ def test_a_camera_that_goes_away_and_returns(tc: TaskCenter, clip: Path) -> None
             what="running again after a restart",
         )
         assert restarted["reconnects_last_hour"] >= 2
+        wait_for(
+            lambda: status_saying(tc, task_id, "samples/s", "1 restart in the last hour"),
+            what="the restart in the task's status",
+        )
         tc.action(task_id, "stop")
         stopped = stream(tc, task_id)
         assert stopped["state"] == "STOPPED"
         assert stopped["analysed_per_second"] is None
         assert stopped["stale"] is False
+        assert "stream" not in status(tc, task_id)

@@ -157,11 +157,12 @@ class SmokeCues:
             return []
         self._edge_background = edge_bg + p.edge_rate * (edge - edge_bg)
         delta = np.abs(gray - previous)
-        if float((delta > p.change).mean()) > p.global_change:
+        changed = delta > p.change
+        if float(changed.mean()) > p.global_change:
             self._evidence.clear()
             return []
         evidence = (
-            (delta > p.change)
+            changed
             & (delta < p.jump)
             & (chroma < p.max_chroma)
             & (gray > p.gray_range[0])
@@ -183,7 +184,10 @@ class SmokeCues:
         self.last_blocks = None
         if len(self._evidence) < p.persist_k:
             return []
-        counts = np.sum(np.stack([e.blocks for e in self._evidence]), axis=0)
+        # Small integers (at most persist_w) added in place: exact, without stacking.
+        counts = np.zeros(self._evidence[0].blocks.shape, np.int64)
+        for entry in self._evidence:
+            counts += entry.blocks
         persistent = counts >= p.persist_k
         self.last_blocks = persistent
         if np.count_nonzero(persistent) < p.min_blocks:

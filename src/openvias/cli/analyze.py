@@ -124,6 +124,7 @@ class _ProgressSink:
             disable=not enabled,
         )
         self.bar = self.progress.add_task("analyse", total=None, alarms=0)
+        self.enabled = enabled
         self.alarms = 0
         #: (event_type, state) of every event of every printed message; state None: none.
         self.events: Counter[tuple[int, object]] = Counter()
@@ -160,7 +161,8 @@ class _ProgressSink:
             self.position_ms = max(self.position_ms, report.position_ms)
             if report.stats is not None:
                 self.samples = int(report.stats.get("analysed", self.samples))
-            self.progress.update(self.bar, completed=report.position_ms / 1000)
+            if self.enabled:  # a hidden bar's update still costs a lock and a speed sample
+                self.progress.update(self.bar, completed=report.position_ms / 1000)
 
     def summary(self, wall_s: float, *, stopped: bool) -> str:
         """One line: what was analysed, how fast, and the messages by event type and state."""

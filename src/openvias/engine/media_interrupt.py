@@ -37,12 +37,14 @@ class _InterruptibleClock:
 
     def __init__(self, real: ModuleType) -> None:
         self._real = real
+        self._real_monotonic = real.monotonic
         self._aborted: set[int] = set()
         self._jumps = itertools.count(1)
 
     def monotonic(self) -> float:
-        now = float(self._real.monotonic())
-        if threading.get_ident() in self._aborted:
+        # PyAV reads it before every packet of every container: the usual case is short.
+        now: float = self._real_monotonic()
+        if self._aborted and threading.get_ident() in self._aborted:
             # Strictly increasing per call, so a timeout restarted after the abort is
             # overdue again at FFmpeg's next check.
             return now + _JUMP_S * next(self._jumps)

@@ -57,11 +57,40 @@ class PacketReader:
 
     def __iter__(self) -> Iterator[VideoPacket]:
         ahead = self._ahead
+        while ahead:
+            yield ahead.popleft()
+        if self._read_timeout is None:
+            # A local file: no read to time, so one loop over the demuxer instead of a call
+            # per packet (the Python around each packet is a tenth of a 720p key picture).
+            yield from self._local_packets()
+            return
         while True:
             packet = ahead.popleft() if ahead else self._read_from_demuxer()
             if packet is None:
                 return
             yield packet
+
+    def _local_packets(self) -> Iterator[VideoPacket]:
+        """What :meth:`_read_from_demuxer` hands out when there is no read timeout."""
+        stopped = self._stopped
+        in_a_row = 0
+        while not stopped():
+            try:
+                for packet in self._demuxed:
+                    if stopped():
+                        return
+                    if packet.size:
+                        in_a_row = 0
+                        yield packet
+                return
+            except av.error.InvalidDataError:
+                if not self._skip_damage:
+                    raise
+                self.unreadable += 1
+                in_a_row += 1
+                if in_a_row > _MAX_UNREADABLE_IN_A_ROW:
+                    return
+                self._demuxed = self._container.demux(self._stream)
 
     def read(self) -> VideoPacket | None:
         """The next packet with data; None at the end (or once stopped)."""

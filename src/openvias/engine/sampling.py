@@ -68,6 +68,7 @@ KEYFRAME: Final = "keyframe"
 FULL: Final = "full"
 
 _BETWEEN_BURSTS: Final = "ALL"
+_NO_SAMPLES: Final[Sequence[Sample]] = ()
 _EPS: Final = 1e-6
 _CADENCE_SLACK: Final = 0.05
 _CADENCE_WINDOW: Final = 3
@@ -149,6 +150,7 @@ class BurstSampler:
         self._cadence = KeyframeCadence(interval, key_gaps)
         self._pending_key_pts: int | None = None
         self._time_base: Fraction | None = None
+        self._time_ratio: tuple[int, int] | None = None
         self._frames: list[Frame] = []
         self._times: list[float] = []
         self._last_time: float | None = None
@@ -181,17 +183,26 @@ class BurstSampler:
         picture was fed in."""
         return self._sample_read_at
 
-    def feed(self, packet: Packet[VideoStream]) -> list[Sample]:
-        self._read_times.append((packet.pts, time.perf_counter()))
+    def feed(self, packet: Packet[VideoStream]) -> Sequence[Sample]:
+        pts = packet.pts
+        self._read_times.append((pts, time.perf_counter()))
         if self._time_base is None:
-            self._time_base = packet.time_base  # the stream's: the same for every packet
-        seconds = packet_seconds(packet, self._time_base)
-        if seconds is not None:
+            # The stream's, the same for every packet (PyAV builds a new Fraction for every
+            # ``packet.time_base``, and Fraction's numerator is a Python property).
+            self._time_base = base = packet.time_base
+            if base is not None:
+                self._time_ratio = (base.numerator, base.denominator)
+        stamp = pts if pts is not None else packet.dts
+        seconds = None
+        if stamp is not None and self._time_ratio is not None:
+            numerator, denominator = self._time_ratio
+            seconds = stamp * numerator / denominator  # as packet_seconds() computes it
             self._notice_clock_jump(seconds)
-        if self._waiting_for_key and not packet.is_keyframe:
-            return []
+        key = packet.is_keyframe
+        if self._waiting_for_key and not key:
+            return _NO_SAMPLES
         self._waiting_for_key = False
-        if seconds is not None and packet.is_keyframe:
+        if seconds is not None and key:
             self._cadence.key(seconds)
             self._at_key_packet(packet, seconds)
         elif seconds is not None:
@@ -200,7 +211,7 @@ class BurstSampler:
 
     def finish(self) -> list[Sample]:
         """Drains the decoder at the end of the stream; a partial burst is still a sample."""
-        samples = self._decode(None)
+        samples = list(self._decode(None))
         if self._frames:
             samples.append(self._emit())
         return samples
@@ -236,15 +247,17 @@ class BurstSampler:
             self._pending_key_pts = packet.pts
             self._codec.skip_frame = "DEFAULT"
 
-    def _decode(self, packet: Packet[VideoStream] | None) -> list[Sample]:
+    def _decode(self, packet: Packet[VideoStream] | None) -> Sequence[Sample]:
         started = time.perf_counter()
         try:
             frames = self._codec.decode(packet)
         except av.FFmpegError:
             self.damaged_packets += 1
-            return []
+            return _NO_SAMPLES
         finally:
             self._decode_seconds += time.perf_counter() - started
+        if not frames:  # every packet between bursts
+            return _NO_SAMPLES
         samples: list[Sample] = []
         for frame in frames:
             self.frames_decoded += 1

@@ -5,6 +5,9 @@ them within 3 of its heartbeats; otherwise the rate fields are null, and ``stale
 whether that is unexpected (an engine should be streaming it: STARTING, RUNNING, ABNORMAL
 or RECOVERING) or not (a task waiting for a slot, stopped, finished or failed has no stream
 to report on). The ``state`` is always the task's own VIAS state.
+
+:func:`status_note` sums the same numbers up in one line for the task's ``status``
+(ShowTaskInfo), e.g. ``stream healthy (excellent): 1.0 of 1.0 samples/s, lag 0.2 s``.
 """
 
 from __future__ import annotations
@@ -23,6 +26,11 @@ from openvias.store.repositories.stream_health import (
     stream_of_task,
     streams_page,
 )
+
+#: The longest ``status_note`` (ShowTaskInfo's ``status`` takes 4096 characters in all).
+NOTE_MAX_CHARS = 200
+#: Qualities whose running stream reads as healthy in the note.
+_HEALTHY = ("excellent", "fair")
 
 #: Heartbeats a health may miss before it reads as stale.
 STALE_AFTER_HEARTBEATS = 3
@@ -118,3 +126,38 @@ def _count(value: Any) -> int | None:
 def _word(health: dict[str, Any], key: str, allowed: tuple[str, ...]) -> Any:
     value = health.get(key)
     return value if value in allowed else None
+
+
+def status_note(row: StreamRow, now: int) -> str:
+    """A short summary of the stream's health for the task's ``status``; empty when the
+    task has no stream to report on (not wanted running, or waiting for a slot). Built only
+    from numbers of the stored health row (no address, no error text)."""
+    view = stream_view(row, now)
+    if row.desired_state != "running" or row.state not in STREAMING_STATES:
+        return ""
+    if view.stale:
+        since = f" since {view.updated_at}" if view.updated_at else ""
+        return f"stream health unknown: no current report from an engine{since}"
+    reconnects = view.reconnects_last_hour or 0
+    restarts = view.restarts_last_hour or 0
+    history = [
+        f"{reconnects} reconnect{'s' if reconnects != 1 else ''} in the last hour"
+        if reconnects
+        else "",
+        f"{restarts} restart{'s' if restarts != 1 else ''} in the last hour" if restarts else "",
+    ]
+    if view.source_state == "abnormal":
+        parts = ["source unreachable, reconnecting", *history]
+        return _bounded("stream ABNORMAL: " + ", ".join(p for p in parts if p))
+    if view.source_state != "running":
+        return _bounded("stream starting: " + ", ".join(p for p in ["connecting", *history] if p))
+    rate = f"{view.analysed_per_second or 0:.1f} of {view.expected_per_second or 0:.1f} samples/s"
+    lag = f"lag {view.lag_seconds:.1f} s" if view.lag_seconds is not None else ""
+    quality = view.connection_quality or "unusable"
+    word = "healthy" if quality in _HEALTHY else "DEGRADED"
+    parts = [rate, lag, *history]
+    return _bounded(f"stream {word} ({quality}): " + ", ".join(p for p in parts if p))
+
+
+def _bounded(note: str) -> str:
+    return note if len(note) <= NOTE_MAX_CHARS else note[: NOTE_MAX_CHARS - 3] + "..."

@@ -27,6 +27,14 @@ def shown_state(state: str) -> str:
     return _SHOWN_STATE.get(state, state)
 
 
+def state_status(task: Task) -> str:
+    """``status`` before the notes: why a task waits for capacity (the engine's leader
+    writes it), else the task's own text, else what its stored state means."""
+    if task.state == "LACK_OF_RESOURCES" and task.error_message:
+        return f"LACK_OF_RESOURCES: {task.error_message}"
+    return task.status or _STATUS.get(task.state, "")
+
+
 @dataclass(frozen=True, slots=True)
 class EffectiveTask:
     """A task with what it inherits from its batch resolved."""
@@ -78,9 +86,12 @@ def task_info(
     source_name: str,
     access_address: str,
     group_names: list[str],
+    stream_note: str = "",
     delivery_note: str = "",
 ) -> TaskInfo:
-    """``delivery_note`` (openvias): alarms not getting through, appended to ``status``."""
+    """``delivery_note`` (openvias): alarms not getting through; ``stream_note``: how the
+    task's stream does (``status_note`` of ``services/stream_health.py``). Both are
+    appended to ``status``, in that order."""
     task = effective.task
     spec = spec_of(task)
     error = (
@@ -104,7 +115,7 @@ def task_info(
         "type": deploy_type_code(spec),
         "state": shown_state(task.state),
         "status": "; ".join(
-            part for part in (task.status or _STATUS.get(task.state, ""), delivery_note) if part
+            part for part in (state_status(task), delivery_note, stream_note) if part
         ),
         "created_at": iso_ms(task.created_at),
         "updated_at": iso_ms(effective.updated_at),
@@ -124,7 +135,7 @@ def task_info(
 
 
 def delivery_note(trouble: TaskDeliveryTrouble) -> str:
-    """How the task's alarms are failing to get out, for ``status`` (``docs/delivery.md``);
+    """How the task's alarms are failing to get out, for ``status`` (``docs/design/delivery.md``);
     empty when nothing is failing."""
     parts = []
     if trouble.dead:

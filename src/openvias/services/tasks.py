@@ -20,6 +20,7 @@ from openvias.services.algorithms import (
     require_service,
     validated_config,
 )
+from openvias.services.stream_health import status_note
 from openvias.services.task_views import (
     EffectiveTask,
     delivery_note,
@@ -29,6 +30,7 @@ from openvias.services.task_views import (
 from openvias.services.templates import save_template
 from openvias.store.models import BatchTask, Task
 from openvias.store.repositories.delivery_queries import task_delivery_trouble
+from openvias.store.repositories.stream_health import stream_of_task
 from openvias.store.repositories.tasks import TaskFilter, TaskRepository, enqueue
 from openvias.store.repositories.video_sources import VideoSourceRepository
 
@@ -269,11 +271,13 @@ class TaskService:
         )
         groups = await self.tasks.group_names_of_source(source.id) if source else []
         data = (task.input.get("data") or [{}])[0]
+        stream = await stream_of_task(self.session, self.caller.project_id, task.id)
         return task_info(
             EffectiveTask.of(task, batch),
             source_name=source.name if source else str(data.get("url") or ""),
             access_address=source.stream_path if source else str(data.get("url") or ""),
             group_names=groups,
+            stream_note=status_note(stream, now_ms()) if stream is not None else "",
             delivery_note=delivery_note(await task_delivery_trouble(self.session, task.id)),
         )
 
