@@ -147,7 +147,7 @@ def enum_values(pattern: str) -> list[str] | None:
 
     Such patterns are unanchored in the definitions, so a JSON Schema validator would take
     ``xcloudx`` for ``cloud|edge``. openvias deliberately treats them as exact enums (see
-    docs/api-compatibility.md), and so do these tests.
+    docs/design/api-compatibility.md), and so do these tests.
     """
     bare = re.sub(r"[()^$]", "", pattern)
     parts = bare.split("|")

@@ -142,7 +142,7 @@ class InternalError(OpenViasError):
 
 class VideoUnreadable(OpenViasError):
     """A video source's picture cannot be taken (snapshots, an openvias extension); the
-    codes are the engine's task error codes (``docs/engine.md``)."""
+    codes are the engine's task error codes (``docs/design/engine.md``)."""
 
     status_code = 422
     error_code = "VIAS.00090503"

@@ -1,4 +1,4 @@
-"""The task state machine, exhaustively: every command from every state (docs/task-center.md,
+"""The task state machine, exhaustively: every command from every state (docs/design/task-center.md,
 "States")."""
 
 from __future__ import annotations

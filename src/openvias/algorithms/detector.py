@@ -18,7 +18,7 @@ divided by the letterbox ratio; NMS per class.
 
 One ONNX Runtime session per stream process with one intra-op thread: the engine runs one
 process per stream, so the node's cores are shared out by running streams in parallel, not
-by splitting one inference over threads (see ``docs/algorithms.md`` for the measurements).
+by splitting one inference over threads (measured in ``docs/design/people-and-vehicles.md``).
 """
 
 from __future__ import annotations

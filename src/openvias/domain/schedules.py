@@ -1,7 +1,7 @@
 """VIAS weekly schedules (``TaskSchedule``) as intervals of real time.
 
 A schedule is wall-clock windows per ISO weekday in one time zone. This module turns them into
-the instants a scheduler starts and stops a task at. The rules (docs/schedules.md):
+the instants a scheduler starts and stops a task at. The rules (docs/design/schedules.md):
 
 - A window runs from ``begin_at`` (inclusive) to ``end_at`` (exclusive), wall-clock time in
   the schedule's zone. ``end_at <= begin_at`` crosses midnight: the part after midnight

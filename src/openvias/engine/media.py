@@ -12,7 +12,7 @@ are all pulled with PyAV, one decoding thread per stream. Decoding modes are exp
 :mod:`openvias.engine.media_packets`, the download fallback for unstreamable HTTP files in
 :mod:`openvias.engine.http_fallback`, interrupting from another thread in
 :mod:`openvias.engine.media_interrupt`, error reasons in :mod:`openvias.engine.media_errors`
-(overview: ``docs/engine-media.md``). Reconnecting is the caller's job: it opens a new
+(overview: ``docs/design/engine-media.md``). Reconnecting is the caller's job: it opens a new
 reader.
 
 Sample timestamps are seconds from the start of a file (``start_at`` counts the same way)

@@ -1,6 +1,6 @@
 """The ``dis`` output: each alarm as one record on the stream ``target["stream_name"]``.
 
-Two transports (docs/sinks.md):
+Two transports (docs/design/sinks.md):
 
 - ``OPENVIAS_KAFKA_BOOTSTRAP_SERVERS`` set: a Kafka-protocol broker stands in for DIS; the
   stream name is the topic, the record key the alarm's ``stream_id``, the value the envelope

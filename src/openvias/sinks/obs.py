@@ -1,7 +1,7 @@
 """The ``obs`` output: each alarm as objects in an S3-compatible bucket (Huawei OBS, or any
 S3 API such as MinIO, Ceph or moto), written with boto3.
 
-Layout (docs/sinks.md)::
+Layout (docs/design/sinks.md)::
 
     <path>/<task_id>/<yyyy>/<mm>/<dd>/<message_id>.jpg    the frame, image/jpeg
     <path>/<task_id>/<yyyy>/<mm>/<dd>/<message_id>.json   the envelope without image_base64,

@@ -2,7 +2,7 @@
 DIS output, with each attempt; a dead one (the dead-letter record) can be sent again.
 
 VIAS documents the output channels but no API to watch them; these routes are openvias's
-own (``docs/delivery.md``).
+own (``docs/design/delivery.md``).
 """
 
 from __future__ import annotations
