@@ -4,8 +4,9 @@ returns once every notification committed before the call has been handed to the
 PostgreSQL sends a session the notifications pending for it before the ReadyForQuery of its
 next command, and asyncpg runs listener callbacks before it resumes whoever awaits that
 command; so a round trip on the listening connection that started after the call has
-delivered every notification whose transaction's commit was acknowledged before the call
-(the reasoning of ``store/direct_pg.py``, which does the same for its read cache).
+delivered every notification whose transaction's commit was acknowledged before the call.
+The read cache (``store/direct_pg.py``) and the token caches (``api/token_coherence.py``)
+listen through it.
 Concurrent calls share round trips: the one in flight serves the calls made before it
 started, calls made meanwhile wait for the next one.
 
