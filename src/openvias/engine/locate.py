@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from openvias.domain.object_storage import addressing_style, object_key_problem
+from openvias.domain.object_storage import object_key_problem
 from openvias.domain.video_sources import PULLABLE_TYPES
 from openvias.engine.media import MediaSource
+from openvias.services.object_store import obs_client
 from openvias.settings import Settings
 from openvias.store.models import Task, VideoSource
 
@@ -87,20 +88,7 @@ def allowed_file(path: Path, settings: Settings) -> Path:
 def presign_obs(bucket: str, key: str, settings: Settings) -> str:
     if not settings.obs_endpoint:
         raise NotPullable("OBS inputs need OPENVIAS_OBS_ENDPOINT (and credentials) configured")
-    import boto3
-    from botocore.config import Config
-
-    client = boto3.client(
-        "s3",
-        endpoint_url=settings.obs_endpoint,
-        region_name=settings.obs_region,
-        aws_access_key_id=settings.obs_access_key_id,
-        aws_secret_access_key=settings.obs_secret_access_key,
-        config=Config(
-            signature_version="s3v4",
-            s3={"addressing_style": addressing_style(settings.obs_endpoint)},
-        ),
-    )
+    client = obs_client(settings)
     url = client.generate_presigned_url(
         "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=6 * 3600
     )
