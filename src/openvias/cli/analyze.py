@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from openvias.algorithms.registry import build_registry
+from openvias.domain.algorithm_configs import describe_validation
 from openvias.domain.roi import RoiError, parse_target_roi
 from openvias.engine.job import Report, StreamJob
 from openvias.engine.locate import NotPullable, resolve_address
@@ -91,14 +92,7 @@ def describe_invalid(error: ValueError | RoiError) -> str:
     """One line naming each wrong key and what is wrong with it (no pydantic URL)."""
     if not isinstance(error, ValidationError):
         return " ".join(str(error).split())
-    problems = []
-    for detail in error.errors(include_url=False):
-        key = ".".join(str(part) for part in detail["loc"]) or "config"
-        message = str(detail["msg"]).removeprefix("Value error, ")
-        given = json.dumps(detail.get("input"), default=str)
-        given = given if len(given) <= 40 else given[:37] + "..."
-        problems.append(f"{key}: {message} (got {given})")
-    return "; ".join(problems)
+    return describe_validation(error, "config")
 
 
 def media_time(ms: int) -> str:

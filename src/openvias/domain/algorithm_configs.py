@@ -7,10 +7,11 @@ Ranges and defaults follow Huawei's algorithm API tables (``<Alg>Common``).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from openvias.domain.roi import MAX_ROI_LENGTH, parse_target_roi
 
@@ -213,3 +214,16 @@ def task_config_xml(model: type[CommonConfig]) -> str:
         attrs["description"] = str(prop.get("description", ""))
         SubElement(common, "param", attrs)
     return '<?xml version="1.0" encoding="UTF-8"?>' + tostring(root, encoding="unicode")
+
+
+def describe_validation(error: ValidationError, root: str) -> str:
+    """One line naming each wrong key, what is wrong and what was given (no pydantic URL);
+    ``root`` names a problem of the whole object."""
+    problems = []
+    for detail in error.errors(include_url=False):
+        key = ".".join(str(part) for part in detail["loc"]) or root
+        message = str(detail["msg"]).removeprefix("Value error, ")
+        given = json.dumps(detail.get("input"), default=str)
+        given = given if len(given) <= 40 else given[:37] + "..."
+        problems.append(f"{key}: {message} (got {given})")
+    return "; ".join(problems)

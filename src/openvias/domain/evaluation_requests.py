@@ -9,14 +9,13 @@ Pure: no file, no registry (the caller passes the config model).
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
-from openvias.domain.algorithm_configs import CommonConfig
+from openvias.domain.algorithm_configs import CommonConfig, describe_validation
 from openvias.domain.datasets import FILE_NAME
 
 SMOKE_FIRE = "smoke_fire"
@@ -145,14 +144,7 @@ def config_problem(config_model: type[CommonConfig], common: dict[str, Any]) -> 
     try:
         model = config_model.model_validate(common)
     except ValidationError as exc:
-        rows = []
-        for detail in exc.errors(include_url=False):
-            key = ".".join(str(part) for part in detail["loc"]) or "common"
-            message = str(detail["msg"]).removeprefix("Value error, ")
-            given = json.dumps(detail.get("input"), default=str)
-            given = given if len(given) <= 40 else given[:37] + "..."
-            rows.append(f"{key}: {message} (got {given})")
-        return "; ".join(rows)
+        return describe_validation(exc, "common")
     problem = model.consistency_error()
     if problem is not None:
         key, message = problem
