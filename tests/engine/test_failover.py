@@ -121,6 +121,28 @@ def content(alarm: dict[str, Any]) -> tuple[int, int, str]:
     return alarm["media_ms"], alarm["event_type"], alarm["states"]
 
 
+def wait_moved(
+    tc: TaskCenter, moving: list[str], survivor: str, killed_at: float
+) -> dict[str, tuple[float, float]]:
+    """Task id -> (seconds from ``killed_at`` until it ran on ``survivor``, wall-clock ms
+    then), once every task of ``moving`` does."""
+    moves: dict[str, tuple[float, float]] = {}
+
+    def all_moved() -> bool:
+        now_on = owners(tc.server, moving)
+        for task_id in moving:
+            if (
+                task_id not in moves
+                and now_on[task_id][0] == survivor
+                and tc.state(task_id) == "RUNNING"
+            ):
+                moves[task_id] = (time.monotonic() - killed_at, time.time() * 1000)
+        return len(moves) == len(moving)
+
+    wait_for(all_moved, timeout=60, what="the killed worker's streams to move")
+    return moves
+
+
 def test_a_killed_worker_s_streams_run_elsewhere_within_20_s(
     tc: TaskCenter, camera: RtspServer
 ) -> None:
@@ -132,22 +154,8 @@ def test_a_killed_worker_s_streams_run_elsewhere_within_20_s(
         survivor = next(w for w in pair if w is not victim)
         moving = [t for t, owner in placement.items() if owner == victim.node_id]
         victim.signal(signal.SIGKILL)
-        killed_at = time.monotonic()
-        moved_after: dict[str, float] = {}
-
-        def all_moved() -> bool:
-            now_on = owners(tc.server, moving)
-            for task_id in moving:
-                if (
-                    task_id not in moved_after
-                    and now_on[task_id][0] == survivor.node_id
-                    and tc.state(task_id) == "RUNNING"
-                ):
-                    moved_after[task_id] = time.monotonic() - killed_at
-            return len(moved_after) == len(moving)
-
-        wait_for(all_moved, timeout=60, what="the killed worker's streams to move")
-        times = sorted(moved_after.values())
+        moves = wait_moved(tc, moving, survivor.node_id, killed_at=time.monotonic())
+        times = sorted(after_s for after_s, _ in moves.values())
         p95 = times[math.ceil(0.95 * len(times)) - 1]  # nearest rank
         print(f"\n{len(times)} streams moved after SIGKILL; p95 {p95:.1f} s, max {times[-1]:.1f} s")
         assert times[-1] < 20, times

@@ -18,7 +18,7 @@ from tests.api.task_center import TaskCenter, task_body, task_center
 from tests.api.video_center import URL_CONFIG
 from tests.engine.clips import write_clip
 from tests.engine.cluster import FAST_LEASES, owners, sql, workers_of
-from tests.engine.test_failover import alarms, alternating, content, running_on
+from tests.engine.test_failover import alarms, alternating, content, running_on, wait_moved
 from tests.engine.test_lifecycle import wait_for
 from tests.rtsp_support import RtspServer, running_rtsp_server
 from tests.sinks.receiver import Receiver, running_receiver
@@ -92,23 +92,9 @@ def test_a_killed_worker_s_live_streams_move_and_no_alarm_is_lost_or_doubled(
         victim.signal(signal.SIGKILL)
         killed_at = time.monotonic()
         before_kill = {a["id"] for found in stored(tc, moving).values() for a in found}
-        moved_after: dict[str, float] = {}
-        taken_at_ms: dict[str, float] = {}
-
-        def all_moved() -> bool:
-            now_on = owners(tc.server, moving)
-            for task_id in moving:
-                if (
-                    task_id not in moved_after
-                    and now_on[task_id][0] == survivor.node_id
-                    and tc.state(task_id) == "RUNNING"
-                ):
-                    moved_after[task_id] = time.monotonic() - killed_at
-                    taken_at_ms[task_id] = time.time() * 1000
-            return len(moved_after) == len(moving)
-
-        wait_for(all_moved, timeout=60, what="the killed worker's streams to move")
-        times = sorted(moved_after.values())
+        moves = wait_moved(tc, moving, survivor.node_id, killed_at)
+        taken_at_ms = {task_id: at_ms for task_id, (_, at_ms) in moves.items()}
+        times = sorted(after_s for after_s, _ in moves.values())
         p95 = times[math.ceil(0.95 * len(times)) - 1]  # nearest rank
         print(
             f"\n{len(times)} live streams moved after SIGKILL: p95 {p95:.1f} s, "
