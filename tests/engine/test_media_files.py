@@ -12,6 +12,7 @@ import pytest
 
 from openvias.algorithms.base import Sample
 from openvias.engine.media import MediaError, MediaReader, MediaSource
+from openvias.engine.sampling import BurstSampler
 from tests.engine.clips import write_clip
 from tests.engine.conftest import Clips
 from tests.engine.media_fixtures import (
@@ -24,6 +25,21 @@ from tests.engine.media_fixtures import (
     write_random_bytes,
     write_truncated,
 )
+from tests.engine.media_fixtures import write_clip as write_media_clip
+
+
+@pytest.fixture
+def fed_packets(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each packet the sampler was fed is a key frame's."""
+    fed: list[bool] = []
+    feed = BurstSampler.feed
+
+    def counting_feed(sampler: BurstSampler, packet: Any) -> Any:
+        fed.append(packet.is_keyframe)
+        return feed(sampler, packet)
+
+    monkeypatch.setattr(BurstSampler, "feed", counting_feed)
+    return fed
 
 
 def read_all(
@@ -83,6 +99,43 @@ def test_key_frames_alone_are_decoded_when_they_come_every_interval(
     for ours, theirs in zip(samples, expected, strict=True):
         for a, b in zip(ours.frames, theirs.frames, strict=True):
             assert np.array_equal(a, b)
+
+
+def test_a_local_file_without_b_frames_is_demuxed_key_frames_only_between_bursts(
+    tmp_path: Path, fed_packets: list[bool]
+) -> None:
+    path = write_media_clip(tmp_path / "no_b.mp4", seconds=8, gop=FPS, bframes=0)
+
+    def pictures_after(key: np.ndarray, timestamp: float) -> int:
+        return 2 if round(timestamp) % 2 else 0  # whole bursts at odd seconds only
+
+    samples, reader = read_all(path, pictures_after=pictures_after)
+
+    assert reader.mode == "keyframe"
+    assert fed_packets.count(True) == 8
+    # The first key frames' packets read ahead at opening, then 2 packets after each key
+    # picture of a whole burst: far fewer than the 192 others.
+    assert fed_packets.count(False) < 8 * FPS // 3
+    expected = list(reference_bursts(path, 1.0, burst=3))
+    assert [round(s.timestamp, 3) for s in samples] == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
+    for ours, theirs in zip(samples, expected, strict=True):
+        wanted = 3 if round(ours.timestamp) % 2 else 1
+        assert stamps([ours]) == stamps([theirs])[:wanted]
+        for a, b in zip(ours.frames, theirs.frames[:wanted], strict=True):
+            assert np.array_equal(a, b)
+    assert_right_pictures(samples)
+
+
+def test_a_file_with_b_frames_goes_through_the_demuxer_whole(
+    clips: Clips, fed_packets: list[bool]
+) -> None:
+    """The MP4 demuxer mistimes packets after skipping some in a stream with B-frames."""
+    samples, reader = read_all(clips.gop_1s)
+
+    assert reader.mode == "keyframe"
+    assert len(fed_packets) == 8 * FPS
+    assert [round(s.timestamp, 3) for s in samples] == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
+    assert_right_pictures(samples)
 
 
 @pytest.mark.parametrize("prefer_keyframes", [True, False])

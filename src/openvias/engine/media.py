@@ -398,6 +398,7 @@ class MediaReader:
             key_gaps=key_gaps,
             analysis_side=self.analysis_side,
             pictures_after=self.pictures_after,
+            demuxed_stream=None if network else stream,
         )
 
     def _produce(
