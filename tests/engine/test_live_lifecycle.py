@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from openvias.engine.stream_process import STREAM_NICENESS
 from tests.api.task_center import TaskCenter, task_body, task_center
 from tests.api.video_center import URL_CONFIG
 from tests.engine.clips import write_clip
@@ -87,6 +88,23 @@ def test_a_camera_that_goes_away_makes_the_task_abnormal_until_it_returns(
         wait_for(lambda: tc.state(task_id) == "RUNNING", timeout=45, what="RUNNING again")
         assert "error" not in tc.show(task_id) or not tc.show(task_id)["error"]
         tc.action(task_id, "stop")
+
+
+def test_a_stream_process_runs_nicer_than_its_server(tc: TaskCenter, camera: RtspServer) -> None:
+    task_id = live_task(tc, camera.url("cam"))
+    server_pid = tc.server.process.pid
+    server_niceness = os.getpriority(os.PRIO_PROCESS, server_pid)
+
+    def nicer_streams() -> list[int]:
+        return [
+            pid
+            for pid in stream_pids(server_pid)
+            if os.getpriority(os.PRIO_PROCESS, pid) == server_niceness + STREAM_NICENESS
+        ]
+
+    wait_for(nicer_streams, what="a stream process, niced")
+    assert os.getpriority(os.PRIO_PROCESS, server_pid) == server_niceness
+    tc.action(task_id, "stop")
 
 
 def test_a_killed_stream_process_is_restarted(tc: TaskCenter, camera: RtspServer) -> None:
