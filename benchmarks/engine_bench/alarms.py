@@ -203,8 +203,12 @@ def check_streams(
     return checks, frame_to_stored, camera_to_analysed, analysed_to_stored
 
 
-def unsettled(tasks: dict[str, str], server: Server, rig: RtspRig, probe: LiveProbe) -> list[str]:
-    """Streams without an alarm yet, or whose latest alarm came MAX_LAG_S or more late."""
+def unsettled(
+    tasks: dict[str, str], server: Server, rig: RtspRig, probe: LiveProbe, since: float
+) -> list[str]:
+    """Streams without an alarm on a picture that went out after ``since`` (wall clock: an
+    alarm from before every stream of the step ran says nothing of the load), or whose
+    latest alarm came MAX_LAG_S or more late."""
     alarms = read_alarms(server, probe)
     plays = rig.plays()
     now = time.time()
@@ -216,6 +220,9 @@ def unsettled(tasks: dict[str, str], server: Server, rig: RtspRig, probe: LivePr
             continue
         mine = [a for a in alarms if a.task_id == task_id]
         items = attribute(mine, starts[-1], probe, now)
-        if not items or items[-1].mismatched or not items[-1].lag < MAX_LAG_S:
+        latest = items[-1] if items else None
+        # "not >=": a NaN time (an alarm at no expected picture) is not fresh either.
+        fresh = latest is not None and not latest.mismatched and latest.picture_at >= since
+        if not fresh or not latest.lag < MAX_LAG_S:
             behind.append(name)
     return behind

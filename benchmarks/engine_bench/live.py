@@ -118,12 +118,14 @@ def measure_live(
                         running = sum(s == "RUNNING" for s in states.values())
                         if running < n:
                             print(f"   N={n}: only {running} RUNNING")
-                        # Settle: at least settle_s, then until every stream's latest alarm came
-                        # less than MAX_LAG_S late (new streams start behind), at most MAX_SETTLE_S.
+                        # Settle: at least settle_s, then until every stream has an alarm on a
+                        # picture from after every stream ran, which came less than MAX_LAG_S
+                        # late (new streams start behind), at most MAX_SETTLE_S.
                         settle_start = time.monotonic()
+                        settle_wall = time.time()
                         time.sleep(settle_s)
                         while (
-                            unsettled(tasks, server, rig, probe)
+                            unsettled(tasks, server, rig, probe, since=settle_wall)
                             and time.monotonic() - settle_start < MAX_SETTLE_S
                         ):
                             time.sleep(2.0)
