@@ -16,8 +16,8 @@ Two decoding modes (:attr:`BurstSampler.mode`):
     grid, the very pictures of a full decode). At that key-frame *packet* decoding
     switches to ``"DEFAULT"`` before the packet goes in, so the key picture and the
     pictures after it decode with all their references; once the burst is complete it
-    switches back to skipping. The decoder still parses every packet, except in a local file
-without B-frames, whose demuxer hands out only key-frame packets between bursts.
+    switches back to skipping. The decoder still parses every packet, except in a local
+    file without B-frames, whose demuxer hands out only key-frame packets between bursts.
 
 Between bursts the decoder skips *everything* (``skip_frame="ALL"``), not just non-key
 pictures (``"NONKEY"``): a burst starts at a key frame, which references nothing before
@@ -252,9 +252,10 @@ class BurstSampler:
     def _skip_between_bursts(self, skip: bool) -> None:
         """Between bursts the decoder skips every picture, and the demuxer of a local file
         (``demuxed_stream``) every packet but key frames', which it then need not read at
-        all (the MP4 and AVI demuxers honour it, others hand out everything): on a quiet
-        720p camera file the Python around 24 packets of 25 cost a twentieth of the time.
-        Both resume at the key-frame packet that starts a burst."""
+        all (the MP4 demuxer honours it; one that does not hands out everything as before).
+        On a quiet 720p file the pipeline's time outside decoding, converting and detecting
+        went from ~0.49 to ~0.39 ms per sample. Both resume at the key-frame packet that
+        starts a burst."""
         self._codec.skip_frame = _BETWEEN_BURSTS if skip else "DEFAULT"
         if self._demuxed_stream is not None:
             self._demuxed_stream.discard = Discard.nonkey if skip else Discard.default
