@@ -36,7 +36,8 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> Path:
     flame = write_clip(folder / "flame.mp4", 8, flame=True)
     plain = write_clip(folder / "plain.mp4", 8, flame=False)
     # 640 s of video: the files must still be analysed when the database goes away, and a
-    # worker reads 128 s of it in about 3 s (the lease's position is checkpointed every 2 s).
+    # worker reads 128 s of it in about a second (the lease's position is checkpointed every
+    # 2 s).
     alternating(flame, plain, folder / "long.mp4", 40)
     return folder
 

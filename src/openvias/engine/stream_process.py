@@ -10,8 +10,8 @@ server; the supervisor restarts it.
 A stream process runs ``STREAM_NICENESS`` steps nicer than its server: on a node with more
 cameras than cores the analyses share what is left, while the server's work that other
 machines wait for (storing and delivering alarms, the API, renewing leases) stays prompt.
-Without it, 40 live 1080p cameras on 2 cores starved the server: alarms waited seconds to be
-stored and the next API request timed out.
+Without it, with 40 live 1080p cameras on 2 cores, alarms waited up to 3 s in the starved
+server before they were stored (``docs/design/engine.md``).
 """
 
 from __future__ import annotations
