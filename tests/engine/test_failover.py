@@ -57,7 +57,9 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("failover")
     flame = write_clip(folder / "flame.mp4", 8, flame=True)
     plain = write_clip(folder / "plain.mp4", 8, flame=False)
-    alternating(flame, plain, folder / "long.mp4", 24)
+    # 32 minutes of video: a worker reads a file of these clips at some 100 times real time,
+    # and the file must still be running when its worker is killed past 100 s.
+    alternating(flame, plain, folder / "long.mp4", 120)
     return folder
 
 
