@@ -24,6 +24,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import Literal
 
 import av.video.reformatter as reformatter_module
 from av.video.frame import VideoFrame
@@ -52,7 +53,8 @@ class ScalerChoice:
     """What :func:`choose_scaler` found: the scaler kept and the two timings (seconds per
     720p picture, best of the trials; None when not measured)."""
 
-    scaler: str  #: "gather" (FFmpeg's own choice), "no-gather", or "ffmpeg" (not measured)
+    #: "gather" (FFmpeg's own choice), "no-gather", or "ffmpeg" (nothing to measure)
+    scaler: Literal["gather", "no-gather", "ffmpeg"]
     gather_seconds: float | None = None
     no_gather_seconds: float | None = None
 
